@@ -1,0 +1,1 @@
+//! CloudTrail-shaped audit events in a hash-chained, group-committed, verifiable log.

@@ -1,0 +1,64 @@
+//! The one place in coffer that calls a cryptography library.
+//!
+//! Everything here is a thin, typed wrapper over aws-lc-rs (and the RustCrypto `argon2`
+//! crate for passphrase stretching, which aws-lc-rs does not offer). No primitive is
+//! implemented here. Key material lives in [`SecretKey`], which zeroizes on drop.
+
+mod aead;
+mod digest;
+mod kdf;
+
+pub use aead::{open, seal, AeadError, SEAL_OVERHEAD};
+pub use digest::{constant_time_eq, hmac_sha256, sha256, sha256_hex, Sha256};
+pub use kdf::{argon2id, hkdf_sha256, Argon2Params, KdfError};
+
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// A 256-bit symmetric key. Zeroized when dropped; never printed.
+#[derive(Clone, Zeroize, ZeroizeOnDrop, PartialEq, Eq)]
+pub struct SecretKey([u8; 32]);
+
+impl SecretKey {
+    pub const LEN: usize = 32;
+
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let arr: [u8; 32] = bytes.try_into().ok()?;
+        Some(Self(arr))
+    }
+
+    /// A fresh key from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        let mut k = [0u8; 32];
+        fill_random(&mut k);
+        Self(k)
+    }
+
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(..)")
+    }
+}
+
+/// Fills `buf` from the CSPRNG. A failure of the system RNG is unrecoverable: continuing
+/// would risk predictable keys, so the process aborts rather than returning.
+pub fn fill_random(buf: &mut [u8]) {
+    if aws_lc_rs::rand::fill(buf).is_err() {
+        std::process::abort();
+    }
+}
+
+/// `n` random bytes from the CSPRNG.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
+    fill_random(&mut v);
+    v
+}

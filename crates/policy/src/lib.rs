@@ -1,0 +1,1 @@
+//! IAM policy language: parsing, validation and AWS's evaluation logic. Pure functions.

@@ -1,0 +1,1 @@
+//! The coffer server: listener, request pipeline, identity (IAM/STS), CloudTrail, barrier, scheduler.

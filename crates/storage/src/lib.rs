@@ -1,0 +1,1 @@
+//! coffer's transactional storage interface, its embedded (redb) and PostgreSQL adapters, and their shared conformance suite.

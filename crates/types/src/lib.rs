@@ -1,0 +1,13 @@
+//! Shared vocabulary of coffer. Pure data and the injected [`Clock`]; no I/O.
+//!
+//! Every layer above depends on this crate; it depends on nothing of ours.
+
+mod arn;
+mod clock;
+mod ids;
+mod principal;
+
+pub use arn::{Arn, ArnError};
+pub use clock::{AdjustableClock, Clock, ManualClock, SharedClock, SystemClock};
+pub use ids::{AccountId, AccountIdError, Region, RegionError};
+pub use principal::{Principal, PrincipalKind, RequestContext};

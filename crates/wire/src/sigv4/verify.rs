@@ -1,0 +1,201 @@
+//! Step two of verification: recompute the signature with the secret the server looked up.
+
+use super::canonical::{
+    CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, fold_headers, signature,
+    string_to_sign,
+};
+use super::error::SigV4Error;
+use super::parse::Parsed;
+use coffer_crypto::constant_time_eq;
+use http::request::Parts;
+use time::{Duration, OffsetDateTime};
+
+/// The longest a presigned URL may live: seven days, as AWS allows.
+pub const MAX_PRESIGN_EXPIRES: u64 = 604_800;
+
+/// Per-service verification rules.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Encode the path a second time (every service except S3).
+    pub double_encode_path: bool,
+    /// How far the request time may be from `now` for header auth.
+    pub max_skew: Duration,
+    /// A presigned request without `x-amz-content-sha256` signs `UNSIGNED-PAYLOAD` (S3)
+    /// rather than the body hash (everything else).
+    pub presigned_payload_unsigned: bool,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            double_encode_path: true,
+            max_skew: Duration::minutes(15),
+            presigned_payload_unsigned: false,
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// S3's rules: single-encoded path, unsigned presigned payloads.
+    pub fn s3() -> Self {
+        Self {
+            double_encode_path: false,
+            presigned_payload_unsigned: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// Checks a parsed signature against the request, the body's hash and the secret.
+/// Cheap structural checks run first so a bad request never costs an HMAC chain.
+pub fn verify(
+    parsed: &Parsed,
+    parts: &Parts,
+    body_sha256_hex: &str,
+    secret_access_key: &str,
+    now: OffsetDateTime,
+    opts: &VerifyOptions,
+) -> Result<(), SigV4Error> {
+    check_scope(parsed)?;
+    check_time(parsed, now, opts)?;
+    let payload = payload_hash(parsed, parts, body_sha256_hex, opts)?;
+    let headers = signed_header_values(parsed, parts);
+    let wire_query = parts.uri.query().unwrap_or("");
+    let creq = canonical_request(&CanonicalParts {
+        method: parts.method.as_str(),
+        wire_path: parts.uri.path(),
+        wire_query,
+        headers: &headers,
+        payload_hash: &payload,
+        double_encode_path: opts.double_encode_path,
+        presigned: parsed.is_presigned,
+    });
+    let request_date = amz_date(parsed.request_time);
+    let sts = string_to_sign(&request_date, &parsed.credential_scope(), &creq);
+    let expected = signature(
+        secret_access_key,
+        &parsed.scope_date,
+        &parsed.region,
+        &parsed.service,
+        &sts,
+    );
+    if constant_time_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
+        Ok(())
+    } else {
+        Err(SigV4Error::SignatureMismatch)
+    }
+}
+
+fn check_scope(parsed: &Parsed) -> Result<(), SigV4Error> {
+    if !parsed.signed_headers.iter().any(|h| h == "host") {
+        return Err(SigV4Error::HostNotSigned);
+    }
+    let request_date = amz_date(parsed.request_time);
+    if request_date.get(..8) != Some(parsed.scope_date.as_str()) {
+        return Err(SigV4Error::ScopeDateMismatch {
+            scope_date: parsed.scope_date.clone(),
+            amz_date: request_date,
+        });
+    }
+    Ok(())
+}
+
+fn check_time(
+    parsed: &Parsed,
+    now: OffsetDateTime,
+    opts: &VerifyOptions,
+) -> Result<(), SigV4Error> {
+    let skewed = |future: bool, limit: OffsetDateTime| SigV4Error::Skewed {
+        request: amz_date(parsed.request_time),
+        now: amz_date(now),
+        limit: amz_date(limit),
+        minutes: opts.max_skew.whole_minutes(),
+        future,
+    };
+    // Checked arithmetic: dates near year 9999 must fail closed, not overflow.
+    let latest = now.checked_add(opts.max_skew);
+    if latest.is_some_and(|l| parsed.request_time > l) {
+        return Err(skewed(true, latest.unwrap_or(now)));
+    }
+    if parsed.is_presigned {
+        let expires = presign_expires(parsed.expires.as_deref())?;
+        let deadline = parsed.request_time.checked_add(Duration::seconds(expires));
+        return match deadline {
+            Some(d) if now <= d => Ok(()),
+            _ => Err(SigV4Error::PresignedExpired),
+        };
+    }
+    let earliest = now.checked_sub(opts.max_skew).unwrap_or(now);
+    if parsed.request_time < earliest {
+        return Err(skewed(false, earliest));
+    }
+    Ok(())
+}
+
+fn presign_expires(value: Option<&str>) -> Result<i64, SigV4Error> {
+    let Some(value) = value else {
+        return Err(SigV4Error::InvalidExpires(
+            "AWS query-string parameters must include 'X-Amz-Expires'. Re-examine the \
+             query-string parameters."
+                .into(),
+        ));
+    };
+    match value.parse::<u64>() {
+        Ok(n) if (1..=MAX_PRESIGN_EXPIRES).contains(&n) => i64::try_from(n)
+            .map_err(|_| SigV4Error::InvalidExpires(format!("Invalid X-Amz-Expires '{value}'"))),
+        Ok(0) => Err(SigV4Error::InvalidExpires(
+            "X-Amz-Expires must be non-negative".into(),
+        )),
+        Ok(_) => Err(SigV4Error::InvalidExpires(
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800".into(),
+        )),
+        Err(_) => Err(SigV4Error::InvalidExpires(
+            "X-Amz-Expires should be a number".into(),
+        )),
+    }
+}
+
+/// The payload hash that was signed: the `x-amz-content-sha256` claim when present
+/// (which must then be honest unless it declares the body unsigned or streamed).
+fn payload_hash(
+    parsed: &Parsed,
+    parts: &Parts,
+    body_sha256_hex: &str,
+    opts: &VerifyOptions,
+) -> Result<String, SigV4Error> {
+    let claim = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
+    match claim {
+        Some(c) if c == UNSIGNED_PAYLOAD || c.starts_with("STREAMING-") => Ok(c),
+        Some(c) if c.eq_ignore_ascii_case(body_sha256_hex) => Ok(c),
+        Some(_) => Err(SigV4Error::ContentSha256Mismatch),
+        None if parsed.is_presigned && opts.presigned_payload_unsigned => {
+            Ok(UNSIGNED_PAYLOAD.to_owned())
+        }
+        None => Ok(body_sha256_hex.to_owned()),
+    }
+}
+
+/// The signed headers' values from the request; `host` falls back to the URI authority
+/// because HTTP/2 carries it as `:authority` rather than a header.
+fn signed_header_values(parsed: &Parsed, parts: &Parts) -> Vec<(String, String)> {
+    let mut raw: Vec<(String, String)> = Vec::new();
+    for name in &parsed.signed_headers {
+        let values: Vec<String> = parts
+            .headers
+            .get_all(name.as_str())
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        if values.is_empty() && name == "host" {
+            let authority = parts.uri.authority().map(|a| a.as_str().to_owned());
+            raw.push((name.clone(), authority.unwrap_or_default()));
+        } else if values.is_empty() {
+            raw.push((name.clone(), String::new()));
+        }
+        raw.extend(values.into_iter().map(|v| (name.clone(), v)));
+    }
+    fold_headers(raw.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}

@@ -1,0 +1,551 @@
+//! The CloudTrail record shape. Field names follow CloudTrail's record contents exactly, so
+//! that tools which read CloudTrail JSON (and the `CloudTrailEvent` string of
+//! `LookupEvents`) read coffer's events unchanged.
+
+use coffer_types::{AccountId, Principal, PrincipalKind, RequestContext};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+/// The record format version coffer writes; CloudTrail's minor versions only add fields.
+pub const EVENT_VERSION: &str = "1.09";
+
+/// What replaces a redacted value, as CloudTrail itself writes it.
+pub const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// Field names whose values never belong in an audit record: plaintexts, secret values,
+/// credentials. Matched case-insensitively, since `requestParameters` use camelCase while
+/// the wire uses PascalCase. `Value` is included because SSM SecureString values travel in
+/// it; the price is that tag values are hidden too, which errs on the safe side.
+pub const DEFAULT_REDACTED_FIELDS: &[&str] = &[
+    "Plaintext",
+    "PrivateKeyPlaintext",
+    "SecretString",
+    "SecretBinary",
+    "RandomPassword",
+    "SecretAccessKey",
+    "SessionToken",
+    "Password",
+    "Value",
+    "KeyMaterial",
+    "SSECustomerKey",
+    "CopySourceSSECustomerKey",
+    "x-amz-server-side-encryption-customer-key",
+];
+
+/// One CloudTrail record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub event_version: String,
+    pub user_identity: UserIdentity,
+    #[serde(with = "event_time")]
+    pub event_time: OffsetDateTime,
+    pub event_source: String,
+    pub event_name: String,
+    pub aws_region: String,
+    #[serde(rename = "sourceIPAddress")]
+    pub source_ip_address: String,
+    pub user_agent: String,
+    /// `null` when the operation has no (loggable) input, as CloudTrail writes it.
+    #[serde(default)]
+    pub request_parameters: Option<Value>,
+    #[serde(default)]
+    pub response_elements: Option<Value>,
+    #[serde(rename = "requestID")]
+    pub request_id: String,
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    pub read_only: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Resource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    pub event_type: String,
+    pub management_event: bool,
+    /// The account the event is delivered to; `None` only for failed authentications whose
+    /// access key matched no account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_account_id: Option<AccountId>,
+    pub event_category: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_details: Option<TlsDetails>,
+}
+
+/// CloudTrail's `userIdentity`. Everything but `type` is optional because a failed
+/// authentication may know nothing but an access key id, or not even that.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_context: Option<SessionContext>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_issuer: Option<SessionIssuer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<SessionAttributes>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionIssuer {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub principal_id: String,
+    pub arn: String,
+    pub account_id: String,
+    pub user_name: String,
+}
+
+/// CloudTrail writes `mfaAuthenticated` as the string `"true"`/`"false"`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<String>,
+    pub mfa_authenticated: String,
+}
+
+/// One entry of `resources`: note CloudTrail's upper-case `ARN`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    #[serde(rename = "accountId")]
+    pub account_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsDetails {
+    pub tls_version: String,
+    pub cipher_suite: String,
+    pub client_provided_host_header: String,
+}
+
+/// What the server knows about a request whose caller could not be authenticated.
+#[derive(Debug, Clone)]
+pub struct FailedAuthentication {
+    pub request_id: String,
+    pub region: String,
+    pub source_ip: IpAddr,
+    pub user_agent: String,
+    pub time: OffsetDateTime,
+    pub event_source: String,
+    pub event_name: String,
+    /// The access key the request claimed, if it named one.
+    pub access_key_id: Option<String>,
+    /// The account owning that access key, if it exists.
+    pub account: Option<AccountId>,
+    pub error_code: String,
+    pub error_message: String,
+}
+
+impl UserIdentity {
+    /// The identity of an authenticated caller, shaped as CloudTrail writes each kind.
+    pub fn from_principal(p: &Principal) -> Self {
+        let account = p.account.to_string();
+        Self {
+            kind: p.kind.cloudtrail_type().to_owned(),
+            principal_id: Some(p.user_id.clone()),
+            arn: Some(p.arn.clone()),
+            account_id: Some(account.clone()),
+            access_key_id: Some(p.access_key_id.clone()),
+            user_name: p.user_name.clone(),
+            session_context: session_context(p, &account),
+        }
+    }
+
+    /// A caller about whom nothing was established.
+    pub fn unknown(access_key_id: Option<String>) -> Self {
+        Self {
+            kind: "Unknown".to_owned(),
+            access_key_id,
+            ..Self::default()
+        }
+    }
+}
+
+fn session_context(p: &Principal, account: &str) -> Option<SessionContext> {
+    if p.kind != PrincipalKind::AssumedRole {
+        return None;
+    }
+    let role_arn = p.role_arn.clone().unwrap_or_default();
+    let issuer = SessionIssuer {
+        kind: "Role".to_owned(),
+        principal_id: p.user_id.split(':').next().unwrap_or_default().to_owned(),
+        user_name: role_arn.rsplit('/').next().unwrap_or_default().to_owned(),
+        arn: role_arn,
+        account_id: account.to_owned(),
+    };
+    let attributes = SessionAttributes {
+        creation_date: None,
+        mfa_authenticated: "false".to_owned(),
+    };
+    Some(SessionContext {
+        session_issuer: Some(issuer),
+        attributes: Some(attributes),
+    })
+}
+
+impl AuditEvent {
+    /// A management `AwsApiCall` by an authenticated caller, delivered to the caller's
+    /// account. Fill in parameters, resources and errors with the `with_*` methods.
+    pub fn api_call(
+        ctx: &RequestContext,
+        event_source: &str,
+        event_name: &str,
+        read_only: bool,
+    ) -> Self {
+        Self {
+            event_version: EVENT_VERSION.to_owned(),
+            user_identity: UserIdentity::from_principal(&ctx.principal),
+            event_time: ctx.time,
+            event_source: event_source.to_owned(),
+            event_name: event_name.to_owned(),
+            aws_region: ctx.region.to_string(),
+            source_ip_address: ctx.source_ip.to_string(),
+            user_agent: ctx.user_agent.clone(),
+            request_parameters: None,
+            response_elements: None,
+            request_id: ctx.request_id.clone(),
+            event_id: new_event_id(),
+            read_only,
+            resources: Vec::new(),
+            error_code: None,
+            error_message: None,
+            event_type: "AwsApiCall".to_owned(),
+            management_event: true,
+            recipient_account_id: Some(ctx.principal.account),
+            event_category: "Management".to_owned(),
+            tls_details: None,
+        }
+    }
+
+    /// A request rejected before its caller was known (bad signature, unknown key...).
+    /// Recording these is what lets threat detection see credential probing.
+    pub fn failed_authentication(f: &FailedAuthentication) -> Self {
+        Self {
+            event_version: EVENT_VERSION.to_owned(),
+            user_identity: UserIdentity::unknown(f.access_key_id.clone()),
+            event_time: f.time,
+            event_source: f.event_source.clone(),
+            event_name: f.event_name.clone(),
+            aws_region: f.region.clone(),
+            source_ip_address: f.source_ip.to_string(),
+            user_agent: f.user_agent.clone(),
+            request_parameters: None,
+            response_elements: None,
+            request_id: f.request_id.clone(),
+            event_id: new_event_id(),
+            read_only: false,
+            resources: Vec::new(),
+            error_code: Some(f.error_code.clone()),
+            error_message: Some(f.error_message.clone()),
+            event_type: "AwsApiCall".to_owned(),
+            management_event: true,
+            recipient_account_id: f.account,
+            event_category: "Management".to_owned(),
+            tls_details: None,
+        }
+    }
+
+    pub fn with_request(mut self, params: Value) -> Self {
+        self.request_parameters = Some(params);
+        self
+    }
+
+    pub fn with_response(mut self, elements: Value) -> Self {
+        self.response_elements = Some(elements);
+        self
+    }
+
+    pub fn with_resource(mut self, arn: &str, account: AccountId, kind: &str) -> Self {
+        let account_id = account.to_string();
+        self.resources.push(Resource {
+            arn: arn.to_owned(),
+            account_id,
+            kind: kind.to_owned(),
+        });
+        self
+    }
+
+    pub fn with_error(mut self, code: &str, message: &str) -> Self {
+        self.error_code = Some(code.to_owned());
+        self.error_message = Some(message.to_owned());
+        self
+    }
+
+    /// Deliver to another account, e.g. the key owner of a cross-account call.
+    pub fn with_recipient(mut self, account: AccountId) -> Self {
+        self.recipient_account_id = Some(account);
+        self
+    }
+
+    pub fn with_tls(mut self, tls: TlsDetails) -> Self {
+        self.tls_details = Some(tls);
+        self
+    }
+
+    /// The name `LookupEvents` reports as `Username`: the IAM user name, the role session
+    /// name for assumed roles, `root` for the root user.
+    pub fn username(&self) -> Option<String> {
+        let id = &self.user_identity;
+        if let Some(name) = &id.user_name {
+            return Some(name.clone());
+        }
+        match id.kind.as_str() {
+            "Root" => Some("root".to_owned()),
+            "AssumedRole" => id
+                .arn
+                .as_deref()
+                .and_then(|a| a.rsplit('/').next())
+                .map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+/// A random (v4) UUID from the crypto crate's CSPRNG, the format of CloudTrail's `eventID`.
+pub fn new_event_id() -> String {
+    let mut bytes = [0u8; 16];
+    coffer_crypto::fill_random(&mut bytes);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// Replaces, at any depth, the value of every member whose name is in `fields`
+/// (case-insensitively) with [`HIDDEN`]. A last line of defence: callers are expected to
+/// leave secrets out in the first place.
+pub fn redact<S: AsRef<str>>(value: &mut Value, fields: &[S]) {
+    match value {
+        Value::Object(map) => {
+            for (name, v) in map.iter_mut() {
+                if !v.is_null() && fields.iter().any(|f| f.as_ref().eq_ignore_ascii_case(name)) {
+                    *v = Value::String(HIDDEN.to_owned());
+                } else {
+                    redact(v, fields);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| redact(v, fields)),
+        _ => {}
+    }
+}
+
+/// Redacts the request parameters and response elements of an event.
+pub fn redact_event<S: AsRef<str>>(event: &mut AuditEvent, fields: &[S]) {
+    for v in [&mut event.request_parameters, &mut event.response_elements]
+        .into_iter()
+        .flatten()
+    {
+        redact(v, fields);
+    }
+}
+
+/// `eventTime` as CloudTrail writes it: UTC, whole seconds, `Z` suffix.
+pub(crate) mod event_time {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _, ser::Error as _};
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    use time::{OffsetDateTime, UtcOffset};
+
+    pub fn format(t: OffsetDateTime) -> Result<String, time::error::Format> {
+        let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        t.to_offset(UtcOffset::UTC).format(fmt)
+    }
+
+    pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*t).map_err(S::Error::custom)?)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let s = String::deserialize(d)?;
+        OffsetDateTime::parse(&s, &Rfc3339).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    fn principal(kind: PrincipalKind) -> Principal {
+        let account: AccountId = "111122223333".parse().unwrap();
+        let (arn, role_arn, user_name) = match kind {
+            PrincipalKind::AssumedRole => (
+                "arn:aws:sts::111122223333:assumed-role/Admin/alice-session".to_owned(),
+                Some("arn:aws:iam::111122223333:role/Admin".to_owned()),
+                None,
+            ),
+            PrincipalKind::IamUser => (
+                "arn:aws:iam::111122223333:user/alice".to_owned(),
+                None,
+                Some("alice".to_owned()),
+            ),
+            PrincipalKind::Root => ("arn:aws:iam::111122223333:root".to_owned(), None, None),
+        };
+        Principal {
+            kind,
+            account,
+            arn,
+            user_id: "AROAEXAMPLE:alice-session".to_owned(),
+            access_key_id: "ASIAEXAMPLE".to_owned(),
+            role_arn,
+            user_name,
+        }
+    }
+
+    fn ctx(kind: PrincipalKind) -> RequestContext {
+        RequestContext {
+            request_id: "req-1".to_owned(),
+            principal: principal(kind),
+            region: "us-east-1".parse().unwrap(),
+            source_ip: "192.0.2.1".parse().unwrap(),
+            user_agent: "aws-cli/2".to_owned(),
+            secure_transport: true,
+            time: datetime!(2026-01-01 0:00:00.25 UTC),
+        }
+    }
+
+    #[test]
+    fn serializes_with_cloudtrail_field_names() {
+        let account: AccountId = "111122223333".parse().unwrap();
+        let ev = AuditEvent::api_call(
+            &ctx(PrincipalKind::IamUser),
+            "kms.amazonaws.com",
+            "Encrypt",
+            false,
+        )
+        .with_request(json!({"keyId": "alias/a"}))
+        .with_resource(
+            "arn:aws:kms:us-east-1:111122223333:key/k",
+            account,
+            "AWS::KMS::Key",
+        );
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["eventVersion"], "1.09");
+        assert_eq!(v["eventTime"], "2026-01-01T00:00:00Z");
+        assert_eq!(v["sourceIPAddress"], "192.0.2.1");
+        assert_eq!(v["requestID"], "req-1");
+        assert_eq!(v["userIdentity"]["type"], "IAMUser");
+        assert_eq!(v["userIdentity"]["userName"], "alice");
+        assert_eq!(
+            v["resources"][0]["ARN"],
+            "arn:aws:kms:us-east-1:111122223333:key/k"
+        );
+        assert_eq!(v["resources"][0]["type"], "AWS::KMS::Key");
+        assert_eq!(v["responseElements"], Value::Null);
+        assert_eq!(v["recipientAccountId"], "111122223333");
+        assert_eq!(v["eventCategory"], "Management");
+        assert!(v.get("errorCode").is_none());
+        assert_eq!(
+            uuid::Uuid::parse_str(ev.event_id.as_str())
+                .unwrap()
+                .get_version_num(),
+            4
+        );
+        let back: AuditEvent = serde_json::from_value(v).unwrap();
+        assert_eq!(back.event_time, datetime!(2026-01-01 0:00 UTC));
+    }
+
+    #[test]
+    fn assumed_role_has_session_context_and_username() {
+        let ev = AuditEvent::api_call(
+            &ctx(PrincipalKind::AssumedRole),
+            "kms.amazonaws.com",
+            "ListKeys",
+            true,
+        );
+        let v = serde_json::to_value(&ev).unwrap();
+        let issuer = &v["userIdentity"]["sessionContext"]["sessionIssuer"];
+        assert_eq!(issuer["type"], "Role");
+        assert_eq!(issuer["userName"], "Admin");
+        assert_eq!(issuer["principalId"], "AROAEXAMPLE");
+        assert_eq!(
+            v["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"],
+            "false"
+        );
+        assert_eq!(ev.username().as_deref(), Some("alice-session"));
+        let root = AuditEvent::api_call(
+            &ctx(PrincipalKind::Root),
+            "kms.amazonaws.com",
+            "ListKeys",
+            true,
+        );
+        assert_eq!(root.username().as_deref(), Some("root"));
+    }
+
+    #[test]
+    fn failed_authentication_has_partial_identity() {
+        let ev = AuditEvent::failed_authentication(&FailedAuthentication {
+            request_id: "r".into(),
+            region: "us-east-1".into(),
+            source_ip: "198.51.100.7".parse().unwrap(),
+            user_agent: "curl".into(),
+            time: datetime!(2026-01-01 0:00 UTC),
+            event_source: "kms.amazonaws.com".into(),
+            event_name: "Decrypt".into(),
+            access_key_id: Some("AKIAUNKNOWN".into()),
+            account: None,
+            error_code: "UnrecognizedClientException".into(),
+            error_message: "The security token included in the request is invalid.".into(),
+        });
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(
+            v["userIdentity"],
+            json!({"type": "Unknown", "accessKeyId": "AKIAUNKNOWN"})
+        );
+        assert_eq!(v["errorCode"], "UnrecognizedClientException");
+        assert!(v.get("recipientAccountId").is_none());
+        assert_eq!(ev.username(), None);
+    }
+
+    #[test]
+    fn redaction_is_recursive_and_case_insensitive() {
+        let mut v = json!({
+            "keyId": "k",
+            "plaintext": "c2VjcmV0",
+            "Nested": [{"SecretString": {"a": 1}}, {"Name": "x", "Password": "p"}],
+            "Credentials": {"AccessKeyId": "ASIA", "SecretAccessKey": "s", "SessionToken": "t"},
+            "Value": null
+        });
+        redact(&mut v, DEFAULT_REDACTED_FIELDS);
+        assert_eq!(
+            v,
+            json!({
+                "keyId": "k",
+                "plaintext": HIDDEN,
+                "Nested": [{"SecretString": HIDDEN}, {"Name": "x", "Password": HIDDEN}],
+                "Credentials": {"AccessKeyId": "ASIA", "SecretAccessKey": HIDDEN, "SessionToken": HIDDEN},
+                "Value": null
+            })
+        );
+        let mut custom = json!({"token": "abc", "other": "x"});
+        redact(&mut custom, &["Token"]);
+        assert_eq!(custom, json!({"token": HIDDEN, "other": "x"}));
+    }
+}

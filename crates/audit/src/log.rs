@@ -1,0 +1,657 @@
+//! The open log: one writer thread doing group commit, and an in-memory index for lookups.
+
+use crate::error::AuditError;
+use crate::event::{AuditEvent, DEFAULT_REDACTED_FIELDS, event_time, redact_event};
+use crate::format::{self, DIGEST_FILE, Digest, LOCK_FILE, ZERO_HASH, encode_record};
+use crate::verify::{self, Lines, Problem, Scan, Segment, Visit};
+use coffer_crypto::{SecretKey, hmac_sha256, sha256};
+use coffer_types::{AccountId, SharedClock};
+use serde::Deserialize;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
+
+/// Events larger than this are refused rather than written: the index stores lengths in
+/// 32 bits and no legitimate request produces an event near this size.
+pub const MAX_EVENT_BYTES: usize = 4 << 20;
+
+/// Tuning for [`AuditLog::open_with`].
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// A segment is closed and a new one started before it would exceed this size.
+    pub segment_max_bytes: u64,
+    /// A signed digest is written at least every this many records.
+    pub digest_every: u64,
+    /// The most records one group commit writes with a single sync.
+    pub max_batch: usize,
+    /// Fields redacted from request parameters and response elements before writing.
+    pub redact_fields: Vec<String>,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        Self {
+            segment_max_bytes: 64 << 20,
+            digest_every: 1000,
+            max_batch: 4096,
+            redact_fields: DEFAULT_REDACTED_FIELDS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// Where a durable record lives and what lookups filter on before reading it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IndexEntry {
+    pub segment: u32,
+    pub len: u32,
+    pub offset: u64,
+    pub time: i64,
+    pub account: Option<AccountId>,
+}
+
+/// Acknowledged records only: `entries[i]` is the record with seq `i + 1`.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    pub segments: Vec<PathBuf>,
+    pub entries: Vec<IndexEntry>,
+}
+
+/// The two event fields the index keeps; the rest is skipped while parsing.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexFields {
+    #[serde(with = "event_time")]
+    event_time: OffsetDateTime,
+    #[serde(default)]
+    recipient_account_id: Option<AccountId>,
+}
+
+impl Index {
+    fn push_visit(&mut self, v: &Visit<'_>) -> Result<(), Problem> {
+        let expected = self.entries.len() as u64 + 1;
+        if v.seq != expected {
+            return Err(Problem::OutOfOrder {
+                expected,
+                found: v.seq,
+            });
+        }
+        let fields: IndexFields = serde_json::from_slice(v.event).map_err(|e| {
+            Problem::Malformed(format!(
+                "event lacks a valid eventTime or recipientAccountId: {e}"
+            ))
+        })?;
+        let entry = IndexEntry {
+            segment: u32::try_from(v.segment)
+                .map_err(|_| Problem::Malformed("too many segments".into()))?,
+            len: u32::try_from(v.len).map_err(|_| Problem::Malformed("record too long".into()))?,
+            offset: v.offset,
+            time: fields.event_time.unix_timestamp(),
+            account: fields.recipient_account_id,
+        };
+        self.entries.push(entry);
+        Ok(())
+    }
+}
+
+/// State shared between the handle and the writer thread.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub index: RwLock<Index>,
+    pub failed: AtomicBool,
+    pub closed: AtomicBool,
+    #[cfg(test)]
+    pub fail_sync: AtomicBool,
+}
+
+enum Msg {
+    Append(Pending),
+    Close(Closer),
+}
+
+/// Where the outcome of a close is reported.
+type Closer = oneshot::Sender<Result<(), AuditError>>;
+
+struct Pending {
+    event_json: String,
+    time: i64,
+    account: Option<AccountId>,
+    reply: oneshot::Sender<Result<u64, AuditError>>,
+}
+
+/// An open audit log. Appends are durable when they return; lookups see only durable
+/// records. Dropping the handle lets the writer finish queued appends and write a final
+/// digest in the background; [`AuditLog::close`] does the same and waits for it.
+#[derive(Debug)]
+pub struct AuditLog {
+    pub(crate) dir: PathBuf,
+    tx: mpsc::Sender<Msg>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) token_key: SecretKey,
+    redact_fields: Vec<String>,
+    recovered_bytes: u64,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Msg::Append(_) => "Append",
+            Msg::Close(_) => "Close",
+        })
+    }
+}
+
+impl AuditLog {
+    /// Opens (or creates) the log in `dir` with default options. See [`AuditLog::open_with`].
+    pub fn open(
+        dir: impl AsRef<Path>,
+        hmac_key: Option<SecretKey>,
+        clock: SharedClock,
+    ) -> Result<Self, AuditError> {
+        Self::open_with(dir, hmac_key, clock, AuditOptions::default())
+    }
+
+    /// Opens (or creates) the log in `dir`: cuts off a torn tail left by a crash (it was
+    /// never acknowledged), verifies the whole log with `hmac_key`, builds the lookup index
+    /// and resumes the chain. A log that does not verify is refused with
+    /// [`AuditError::Corrupt`]: appending to it would bury the evidence.
+    pub fn open_with(
+        dir: impl AsRef<Path>,
+        hmac_key: Option<SecretKey>,
+        clock: SharedClock,
+        opts: AuditOptions,
+    ) -> Result<Self, AuditError> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(AuditError::io("creating the log directory"))?;
+        let lock = lock_dir(&dir)?;
+        let recovered_bytes = recover_torn_tails(&dir)?;
+        let mut index = Index::default();
+        let scan = verify::scan(&dir, hmac_key.as_ref(), &mut |v| index.push_visit(v));
+        if let Some(failure) = scan.report.failure.clone() {
+            return Err(AuditError::Corrupt(Box::new(failure)));
+        }
+        index.segments = scan.segments.iter().map(|s| s.path.clone()).collect();
+        let token_key = token_key(hmac_key.as_ref());
+        let shared = Arc::new(Shared {
+            index: RwLock::new(index),
+            ..Shared::default()
+        });
+        let writer = Writer::resume(
+            &dir,
+            scan,
+            lock,
+            hmac_key,
+            clock,
+            &opts,
+            Arc::clone(&shared),
+        )?;
+        let (tx, rx) = mpsc::channel(opts.max_batch.max(1) * 2);
+        std::thread::Builder::new()
+            .name("coffer-audit-writer".to_owned())
+            .spawn(move || writer.run(rx))
+            .map_err(AuditError::io("starting the writer thread"))?;
+        Ok(Self {
+            dir,
+            tx,
+            shared,
+            token_key,
+            redact_fields: opts.redact_fields,
+            recovered_bytes,
+        })
+    }
+
+    /// Appends `event` and returns its sequence number once the record is written and
+    /// synced to disk. Concurrent appends share one sync. Any error means the record may
+    /// not be durable and the audited request must fail.
+    pub async fn append(&self, mut event: AuditEvent) -> Result<u64, AuditError> {
+        self.check_usable()?;
+        redact_event(&mut event, &self.redact_fields);
+        let event_json = serde_json::to_string(&event)?;
+        if event_json.len() > MAX_EVENT_BYTES {
+            return Err(AuditError::EventTooLarge(event_json.len()));
+        }
+        let (reply, rx) = oneshot::channel();
+        let time = event.event_time.unix_timestamp();
+        let pending = Pending {
+            event_json,
+            time,
+            account: event.recipient_account_id,
+            reply,
+        };
+        self.tx
+            .send(Msg::Append(pending))
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())?
+    }
+
+    /// Finishes queued appends, writes a final digest, releases the directory and waits
+    /// for all of it. Later appends fail with [`AuditError::Closed`].
+    pub async fn close(&self) -> Result<(), AuditError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Close(reply))
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())?
+    }
+
+    /// The sequence number of the newest durable record (0 when empty).
+    pub fn last_seq(&self) -> u64 {
+        read_index(&self.shared).entries.len() as u64
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Bytes of torn tail cut off at open (non-zero after a crash mid-write).
+    pub fn recovered_bytes(&self) -> u64 {
+        self.recovered_bytes
+    }
+
+    fn check_usable(&self) -> Result<(), AuditError> {
+        if self.shared.failed.load(Ordering::Acquire) {
+            return Err(AuditError::Failed);
+        }
+        if self.shared.closed.load(Ordering::Acquire) {
+            return Err(AuditError::Closed);
+        }
+        Ok(())
+    }
+
+    /// The writer went away: it failed, or it was closed.
+    fn gone(&self) -> AuditError {
+        if self.shared.failed.load(Ordering::Acquire) {
+            AuditError::Failed
+        } else {
+            AuditError::Closed
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inject_sync_failure(&self) {
+        self.shared.fail_sync.store(true, Ordering::SeqCst);
+    }
+}
+
+pub(crate) fn read_index(shared: &Shared) -> std::sync::RwLockReadGuard<'_, Index> {
+    shared.index.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Next tokens are MACed so that clients cannot forge cursors; deriving the key from the
+/// log key keeps tokens valid across restarts.
+fn token_key(hmac_key: Option<&SecretKey>) -> SecretKey {
+    match hmac_key {
+        Some(k) => SecretKey::from_bytes(hmac_sha256(k.expose(), b"coffer-audit next-token v1")),
+        None => SecretKey::generate(),
+    }
+}
+
+/// One writer per directory, across processes: two would interleave chains.
+fn lock_dir(dir: &Path) -> Result<File, AuditError> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(AuditError::io("opening the lock file"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(AuditError::Locked(dir.to_path_buf())),
+        Err(std::fs::TryLockError::Error(e)) => Err(AuditError::io("locking the log directory")(e)),
+    }
+}
+
+fn recover_torn_tails(dir: &Path) -> Result<u64, AuditError> {
+    let segments = verify::list_segments(dir).map_err(|f| AuditError::Corrupt(Box::new(f)))?;
+    let mut removed = 0;
+    if let Some(last) = segments.last() {
+        removed += trim_torn_tail(&last.path)?;
+    }
+    removed += trim_torn_tail(&dir.join(DIGEST_FILE))?;
+    Ok(removed)
+}
+
+/// Cuts off what a crash can leave after the last synced write: an unterminated final
+/// line, and lines of zero bytes (space allocated but never written). Our lines never
+/// contain NUL, since JSON escapes control characters.
+fn trim_torn_tail(path: &Path) -> Result<u64, AuditError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(AuditError::io("reading a log file")(e)),
+    };
+    let lines: Vec<_> = Lines::new(&bytes).collect();
+    let keep = lines
+        .iter()
+        .rev()
+        .take_while(|l| !l.terminated || l.bytes.contains(&0))
+        .last()
+        .map_or(bytes.len(), |l| l.offset);
+    if keep == bytes.len() {
+        return Ok(0);
+    }
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(AuditError::io("opening a torn file"))?;
+    file.set_len(keep as u64)
+        .map_err(AuditError::io("truncating a torn tail"))?;
+    file.sync_all()
+        .map_err(AuditError::io("syncing a truncated file"))?;
+    Ok((bytes.len() - keep) as u64)
+}
+
+/// Makes file creations durable: a new segment is only found again if its directory entry is.
+fn sync_dir(dir: &Path) -> Result<(), AuditError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(AuditError::io("syncing the log directory"))
+}
+
+/// The single writer: owns the files and the chain head.
+struct Writer {
+    dir: PathBuf,
+    _lock: File,
+    key: Option<SecretKey>,
+    clock: SharedClock,
+    segment_max: u64,
+    digest_every: u64,
+    max_batch: usize,
+    seg: File,
+    seg_name: String,
+    seg_index: u32,
+    seg_size: u64,
+    digests: File,
+    next_seq: u64,
+    head: [u8; 32],
+    digest_seq: u64,
+    digest_head: u64,
+    digest_line_hash: [u8; 32],
+    shared: Arc<Shared>,
+}
+
+impl Writer {
+    fn resume(
+        dir: &Path,
+        scan: Scan,
+        lock: File,
+        key: Option<SecretKey>,
+        clock: SharedClock,
+        opts: &AuditOptions,
+        shared: Arc<Shared>,
+    ) -> Result<Self, AuditError> {
+        let next_seq = scan.head.0 + 1;
+        let (seg, seg_path, seg_index) = open_tail_segment(dir, &scan.segments, next_seq, &shared)?;
+        let seg_size = seg
+            .metadata()
+            .map_err(AuditError::io("reading segment size"))?
+            .len();
+        let digests = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(dir.join(DIGEST_FILE))
+            .map_err(AuditError::io("opening the digest file"))?;
+        sync_dir(dir)?;
+        let (digest_seq, digest_head, digest_line_hash) = scan
+            .last_digest
+            .map_or((0, 0, ZERO_HASH), |(d, h)| (d.digest_seq, d.head_seq, h));
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+            key,
+            clock,
+            segment_max: opts.segment_max_bytes,
+            digest_every: opts.digest_every.max(1),
+            max_batch: opts.max_batch.max(1),
+            seg,
+            seg_name: verify::file_name(&seg_path),
+            seg_index,
+            seg_size,
+            digests,
+            next_seq,
+            head: scan.head.1,
+            digest_seq,
+            digest_head,
+            digest_line_hash,
+            shared,
+        })
+    }
+
+    fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        let (closer, result) = self.serve(&mut rx);
+        // Release the files and the directory lock before the closer hears back, so
+        // that it can reopen at once.
+        drop(self);
+        if let Some(reply) = closer {
+            let _ = reply.send(result);
+        }
+    }
+
+    fn serve(&mut self, rx: &mut mpsc::Receiver<Msg>) -> (Option<Closer>, Result<(), AuditError>) {
+        loop {
+            let Some(first) = rx.blocking_recv() else {
+                return (None, self.final_digest());
+            };
+            let (batch, closer) = self.drain(first, rx);
+            if let Err(e) = self.commit(batch) {
+                self.shared.failed.store(true, Ordering::Release);
+                return (closer, Err(e));
+            }
+            if closer.is_some() {
+                self.shared.closed.store(true, Ordering::Release);
+                return (closer, self.final_digest());
+            }
+        }
+    }
+
+    /// Everything already queued, up to a batch: this is the group in group commit.
+    fn drain(&self, first: Msg, rx: &mut mpsc::Receiver<Msg>) -> (Vec<Pending>, Option<Closer>) {
+        let mut batch = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            match msg {
+                Msg::Append(p) => batch.push(p),
+                Msg::Close(reply) => return (batch, Some(reply)),
+            }
+            next = if batch.len() < self.max_batch {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        (batch, None)
+    }
+
+    /// Writes and syncs a batch, then makes it visible and acknowledges it. On failure
+    /// every waiter gets the error: none of them may assume durability.
+    fn commit(&mut self, batch: Vec<Pending>) -> Result<(), AuditError> {
+        let first_seq = self.next_seq;
+        match self.write_batch(&batch) {
+            Ok(entries) => {
+                write_index(&self.shared).entries.extend(entries);
+                for (seq, p) in (first_seq..).zip(batch) {
+                    let _ = p.reply.send(Ok(seq));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for p in batch {
+                    let _ = p.reply.send(Err(AuditError::WriteFailed(msg.clone())));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn write_batch(&mut self, batch: &[Pending]) -> Result<Vec<IndexEntry>, AuditError> {
+        let mut buf = Vec::new();
+        let mut entries = Vec::with_capacity(batch.len());
+        for p in batch {
+            let (line, hash) = encode_record(self.next_seq, &self.head, &p.event_json);
+            let size = self.seg_size + buf.len() as u64;
+            if size > 0 && size + line.len() as u64 > self.segment_max {
+                self.flush(&mut buf)?;
+                self.write_digest()?;
+                self.rotate()?;
+            }
+            let offset = self.seg_size + buf.len() as u64;
+            let len =
+                u32::try_from(line.len() - 1).map_err(|_| AuditError::EventTooLarge(line.len()))?;
+            entries.push(IndexEntry {
+                segment: self.seg_index,
+                len,
+                offset,
+                time: p.time,
+                account: p.account,
+            });
+            buf.extend_from_slice(&line);
+            self.head = hash;
+            self.next_seq += 1;
+        }
+        self.flush(&mut buf)?;
+        if self.next_seq - 1 - self.digest_head >= self.digest_every {
+            self.write_digest()?;
+        }
+        Ok(entries)
+    }
+
+    fn flush(&mut self, buf: &mut Vec<u8>) -> Result<(), AuditError> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        self.seg
+            .write_all(buf)
+            .map_err(AuditError::io("writing a segment"))?;
+        self.sync_segment()?;
+        self.seg_size += buf.len() as u64;
+        buf.clear();
+        Ok(())
+    }
+
+    fn sync_segment(&self) -> Result<(), AuditError> {
+        #[cfg(test)]
+        if self.shared.fail_sync.load(Ordering::SeqCst) {
+            return Err(AuditError::io("syncing a segment")(std::io::Error::other(
+                "injected fsync failure",
+            )));
+        }
+        self.seg
+            .sync_data()
+            .map_err(AuditError::io("syncing a segment"))
+    }
+
+    fn rotate(&mut self) -> Result<(), AuditError> {
+        let name = format::segment_name(self.next_seq);
+        let path = self.dir.join(&name);
+        self.seg = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(AuditError::io("creating a segment"))?;
+        sync_dir(&self.dir)?;
+        self.seg_name = name;
+        self.seg_size = 0;
+        self.seg_index += 1;
+        write_index(&self.shared).segments.push(path);
+        Ok(())
+    }
+
+    /// Signs the current head: every `digest_every` records (checked per batch) and as the
+    /// last act on each segment before rotating away from it. Written after the records it covers are synced, so a
+    /// digest never vouches for a record that a crash could lose.
+    fn write_digest(&mut self) -> Result<(), AuditError> {
+        let time = event_time::format(self.clock.now())
+            .map_err(|e| AuditError::io("formatting digest time")(std::io::Error::other(e)))?;
+        let mut d = Digest {
+            digest_seq: self.digest_seq + 1,
+            head_seq: self.next_seq - 1,
+            head_hash: format::hex(&self.head),
+            segment: self.seg_name.clone(),
+            time,
+            prev_digest: format::hex(&self.digest_line_hash),
+            mac: None,
+        };
+        if let Some(key) = &self.key {
+            d.sign(key);
+        }
+        let line = d.encode()?;
+        self.digests
+            .write_all(&line)
+            .map_err(AuditError::io("writing a digest"))?;
+        self.digests
+            .sync_data()
+            .map_err(AuditError::io("syncing the digest file"))?;
+        self.digest_seq = d.digest_seq;
+        self.digest_head = d.head_seq;
+        self.digest_line_hash = sha256(&line[..line.len() - 1]);
+        Ok(())
+    }
+
+    fn final_digest(&mut self) -> Result<(), AuditError> {
+        if self.next_seq - 1 > self.digest_head {
+            self.write_digest()
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fn write_index(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, Index> {
+    shared.index.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Opens the newest segment for appending, creating the first one for a new log. An
+/// empty newest segment must be named for the next record, or the chain would not verify.
+fn open_tail_segment(
+    dir: &Path,
+    segments: &[Segment],
+    next_seq: u64,
+    shared: &Shared,
+) -> Result<(File, PathBuf, u32), AuditError> {
+    let open = |path: &Path, create: bool| {
+        OpenOptions::new()
+            .append(true)
+            .create(create)
+            .open(path)
+            .map_err(AuditError::io("opening a segment"))
+    };
+    let Some(last) = segments.last() else {
+        let path = dir.join(format::segment_name(1));
+        let file = open(&path, true)?;
+        write_index(shared).segments.push(path.clone());
+        return Ok((file, path, 0));
+    };
+    let file = open(&last.path, false)?;
+    let empty = file
+        .metadata()
+        .map_err(AuditError::io("reading segment size"))?
+        .len()
+        == 0;
+    if empty && last.first_seq != next_seq {
+        let problem = Problem::SegmentMisnamed {
+            named: last.first_seq,
+            first: next_seq,
+        };
+        let failure = verify::VerifyFailure {
+            file: last.name(),
+            line: 1,
+            seq: None,
+            problem,
+        };
+        return Err(AuditError::Corrupt(Box::new(failure)));
+    }
+    let index = u32::try_from(segments.len() - 1).map_err(|_| {
+        AuditError::io("counting segments")(std::io::Error::other("too many segments"))
+    })?;
+    Ok((file, last.path.clone(), index))
+}

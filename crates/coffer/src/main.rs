@@ -1,1 +1,56 @@
-fn main() {}
+//! The `coffer` binary: a thin shell over the server and tool crates.
+
+mod admin;
+mod bench;
+mod server;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "coffer",
+    version,
+    about = "A self-hosted security and encryption platform that speaks AWS."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Server(server::ServerArgs),
+    /// Administer accounts and credentials (offline: stop an embedded-storage server first).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Work with the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Measure throughput and latency of signed requests against any endpoint.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain and signed digests; report the first bad record.
+    Verify(admin::VerifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Server(args) => server::run(args),
+        Command::Admin(cmd) => admin::run(cmd),
+        Command::Audit(AuditCommand::Verify(args)) => admin::verify(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("coffer: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

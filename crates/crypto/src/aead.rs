@@ -2,8 +2,8 @@
 //!
 //! Sealed format (frozen: stored records depend on it): `nonce (12) || ciphertext || tag (16)`.
 
-use crate::{fill_random, SecretKey};
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use crate::{SecretKey, fill_random};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
 /// Bytes added to the plaintext by [`seal`].
@@ -33,7 +33,11 @@ pub fn seal(k: &SecretKey, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     out.extend_from_slice(plaintext);
     let mut body = out.split_off(NONCE_LEN);
     if key(k)
-        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut body)
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut body,
+        )
         .is_err()
     {
         // Only fails for inputs beyond GCM's 64 GiB limit, which nothing here produces.
@@ -73,7 +77,10 @@ mod tests {
         let mut t = s.clone();
         t[13] ^= 1;
         assert_eq!(open(&k, b"ctx", &t), Err(AeadError::Unauthentic));
-        assert_eq!(open(&SecretKey::generate(), b"ctx", &s), Err(AeadError::Unauthentic));
+        assert_eq!(
+            open(&SecretKey::generate(), b"ctx", &s),
+            Err(AeadError::Unauthentic)
+        );
         assert_eq!(open(&k, b"ctx", &s[..10]), Err(AeadError::Unauthentic));
     }
 }

@@ -43,7 +43,8 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 
 /// Compares two byte strings in time independent of where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    #[allow(deprecated)] // the replacement is the same function under another path in newer releases
+    #[allow(deprecated)]
+    // the replacement is the same function under another path in newer releases
     aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
 }
 

@@ -36,7 +36,11 @@ pub struct Argon2Params {
 impl Default for Argon2Params {
     /// 64 MiB, 3 passes, 1 lane: above the OWASP minimum profile for Argon2id.
     fn default() -> Self {
-        Self { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 }
+        Self {
+            memory_kib: 64 * 1024,
+            iterations: 3,
+            parallelism: 1,
+        }
     }
 }
 
@@ -57,7 +61,11 @@ mod tests {
 
     #[test]
     fn argon2_is_deterministic_and_salted() {
-        let p = Argon2Params { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        let p = Argon2Params {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
         let a = argon2id(b"pw", b"saltsaltsalt", p).unwrap();
         let b = argon2id(b"pw", b"saltsaltsalt", p).unwrap();
         let c = argon2id(b"pw", b"othersaltsalt", p).unwrap();

@@ -8,9 +8,9 @@ mod aead;
 mod digest;
 mod kdf;
 
-pub use aead::{open, seal, AeadError, SEAL_OVERHEAD};
-pub use digest::{constant_time_eq, hmac_sha256, sha256, sha256_hex, Sha256};
-pub use kdf::{argon2id, hkdf_sha256, Argon2Params, KdfError};
+pub use aead::{AeadError, SEAL_OVERHEAD, open, seal};
+pub use digest::{Sha256, constant_time_eq, hmac_sha256, sha256, sha256_hex};
+pub use kdf::{Argon2Params, KdfError, argon2id, hkdf_sha256};
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -1,1 +1,42 @@
-//! The coffer server: listener, request pipeline, identity (IAM/STS), CloudTrail, barrier, scheduler.
+//! The coffer server: listener, request pipeline, identity (IAM/STS), CloudTrail, the
+//! sealed barrier and the scheduler. See ARCHITECTURE.md for the request path.
+
+pub mod api;
+pub mod authz;
+pub mod barrier;
+pub mod bootstrap;
+pub mod config;
+pub mod fsutil;
+pub mod identity;
+pub mod metrics;
+mod pipeline;
+mod record;
+pub mod scheduler;
+mod server;
+pub mod services;
+
+pub use bootstrap::{Startup, open_state};
+pub use server::{Running, run};
+
+use api::Service;
+use barrier::Barrier;
+use coffer_audit::AuditLog;
+use coffer_storage::Storage;
+use coffer_types::{AdjustableClock, SharedClock};
+use config::Config;
+use std::sync::Arc;
+
+/// Everything a request handler may use. Built once at start-up.
+pub struct State {
+    pub config: Config,
+    pub store: Arc<dyn Storage>,
+    pub barrier: Arc<Barrier>,
+    pub clock: SharedClock,
+    /// Present only with `--test-clock`: the same clock as `clock`, movable by tests.
+    pub test_clock: Option<Arc<AdjustableClock>>,
+    pub audit: Arc<AuditLog>,
+    pub metrics: metrics::Metrics,
+    pub services: Vec<Arc<dyn Service>>,
+    /// Identifies this node in scheduler leases.
+    pub node_id: String,
+}

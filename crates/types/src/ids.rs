@@ -71,8 +71,13 @@ impl FromStr for Region {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
-        if ok { Ok(Self(s.to_owned())) } else { Err(RegionError) }
+            && s.bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(RegionError)
+        }
     }
 }
 
@@ -104,7 +109,10 @@ mod tests {
         assert!("000000000000".parse::<AccountId>().is_ok());
         assert!("12345678901".parse::<AccountId>().is_err());
         assert!("12345678901a".parse::<AccountId>().is_err());
-        assert_eq!("123456789012".parse::<AccountId>().map(|a| a.to_string()), Ok("123456789012".into()));
+        assert_eq!(
+            "123456789012".parse::<AccountId>().map(|a| a.to_string()),
+            Ok("123456789012".into())
+        );
     }
 
     #[test]

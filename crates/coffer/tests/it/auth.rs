@@ -1,0 +1,224 @@
+//! SigV4 authentication through the real SDK and raw signed requests.
+
+use crate::kit::{Creds, REGION, TestServer, code, raw};
+use bytes::Bytes;
+use coffer_wire::sigv4;
+use http_body_util::Full;
+
+#[tokio::test]
+async fn valid_credentials_are_accepted() {
+    let s = TestServer::start();
+    let out = s.sts(&s.admin).get_caller_identity().send().await.unwrap();
+    assert_eq!(out.account(), Some(s.account.as_str()));
+    assert_eq!(
+        out.arn(),
+        Some(format!("arn:aws:iam::{}:root", s.account).as_str())
+    );
+    assert_eq!(out.user_id(), Some(s.account.as_str()));
+}
+
+#[tokio::test]
+async fn wrong_secret_is_refused_with_the_protocol_error() {
+    let s = TestServer::start();
+    let bad = Creds::new(&s.admin.akid, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let e = s.sts(&bad).get_caller_identity().send().await.unwrap_err();
+    assert_eq!(code(&e), "SignatureDoesNotMatch");
+    let raw = e.raw_response().unwrap();
+    assert_eq!(raw.status().as_u16(), 403);
+    assert!(raw.headers().get("x-amzn-requestid").is_some());
+    // The awsJson1.1 protocol names the same failure differently.
+    let e = s.cloudtrail(&bad).lookup_events().send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidSignatureException");
+}
+
+#[tokio::test]
+async fn unknown_access_key_is_refused() {
+    let s = TestServer::start();
+    let nobody = Creds::new(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    );
+    let e = s
+        .sts(&nobody)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidClientTokenId");
+    let e = s
+        .cloudtrail(&nobody)
+        .lookup_events()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "UnrecognizedClientException");
+}
+
+#[tokio::test]
+async fn missing_authentication_is_refused() {
+    let s = TestServer::start();
+    let req = http::Request::post(format!("{}/", s.endpoint))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(
+            "Action=GetCallerIdentity&Version=2011-06-15",
+        )))
+        .unwrap();
+    let (status, headers, body) = raw(req).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{body}"
+    );
+    assert!(headers.get("x-amzn-requestid").is_some());
+    let req = http::Request::post(format!("{}/", s.endpoint))
+        .header(
+            "x-amz-target",
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+        )
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(Full::new(Bytes::from("{}")))
+        .unwrap();
+    let (_, _, body) = raw(req).await;
+    assert!(
+        body.contains("MissingAuthenticationTokenException"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn tampered_body_is_refused() {
+    let s = TestServer::start();
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let (status, _, text) = s.signed_query(&s.admin, "sts", body, None).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, _, text) = s
+        .signed_query(
+            &s.admin,
+            "sts",
+            body,
+            Some("Action=GetCallerIdentity&Version=2011-06-16"),
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+}
+
+#[tokio::test]
+async fn presigned_urls_work_until_they_expire() {
+    let s = TestServer::start();
+    let query = "Action=GetCallerIdentity&Version=2011-06-15";
+    let host = format!("127.0.0.1:{}", s.port);
+    let uri = format!("/?{query}");
+    let input = sigv4::SignInput::new(
+        "GET",
+        &uri,
+        vec![("host".into(), host)],
+        sigv4::PayloadHash::Bytes(b""),
+    );
+    let url = sigv4::presign(&input, &s.admin.signer(), REGION, "sts", s.now(), 60);
+    let get = || {
+        http::Request::get(format!("{}{}", s.endpoint, url))
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    let (status, _, body) = raw(get()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(&s.account));
+    s.advance(120).await;
+    let (status, _, body) = raw(get()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("<Code>AccessDenied</Code>") || body.contains("expired"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn expired_session_token_is_refused() {
+    let s = TestServer::start();
+    let (user, _) = crate::authz::user_with_policy(&s, "alice", Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#)).await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:user/alice"}},"Action":"sts:AssumeRole"}}]}}"#,
+        s.account
+    );
+    s.iam(&s.admin)
+        .create_role()
+        .role_name("r")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let out = s
+        .sts(&user)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{}:role/r", s.account))
+        .role_session_name("s1")
+        .duration_seconds(900)
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    let session = Creds {
+        akid: c.access_key_id().into(),
+        secret: c.secret_access_key().into(),
+        token: Some(c.session_token().into()),
+    };
+    let who = s.sts(&session).get_caller_identity().send().await.unwrap();
+    assert_eq!(
+        who.arn(),
+        Some(format!("arn:aws:sts::{}:assumed-role/r/s1", s.account).as_str())
+    );
+    // Without its token the session key is not a credential at all.
+    let tokenless = Creds {
+        token: None,
+        ..session.clone()
+    };
+    let e = s
+        .sts(&tokenless)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidClientTokenId");
+    s.advance(901).await;
+    let e = s
+        .sts(&session)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ExpiredToken");
+}
+
+#[tokio::test]
+async fn dev_mode_accepts_the_well_known_credentials() {
+    let s = TestServer::start_with(&["--dev"]);
+    let out = s
+        .sts(&Creds::new("test", "test"))
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.account(), Some("000000000000"));
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let s = TestServer::start();
+    let get = |p: &str| {
+        http::Request::get(format!("{}{p}", s.endpoint))
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    };
+    let (status, _, body) = raw(get("/health")).await;
+    assert_eq!((status, body.as_str()), (200, "{\"status\":\"ok\"}"));
+    s.sts(&s.admin).get_caller_identity().send().await.unwrap();
+    let (status, _, body) = raw(get("/metrics")).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(
+            "coffer_requests_total{service=\"sts\",operation=\"GetCallerIdentity\",code=\"200\"} 1"
+        ),
+        "{body}"
+    );
+}

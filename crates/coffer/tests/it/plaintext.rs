@@ -1,0 +1,144 @@
+//! Nothing secret on disk: known secrets go in through the API, then every file of the data
+//! directory (and every PostgreSQL row) is searched for them.
+
+use crate::kit::{Creds, TestServer};
+use std::path::Path;
+use std::process::Command;
+
+/// Secrets minted through the API: an IAM user's secret key, and an STS session's secret
+/// key and token.
+async fn mint_secrets(s: &TestServer) -> Vec<String> {
+    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    let (user, arn) = crate::authz::user_with_policy(s, "holder", Some(allow)).await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    s.iam(&s.admin)
+        .create_role()
+        .role_name("r")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let out = s
+        .sts(&user)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{}:role/r", s.account))
+        .role_session_name("x1")
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    let session = Creds {
+        akid: c.access_key_id().into(),
+        secret: c.secret_access_key().into(),
+        token: Some(c.session_token().into()),
+    };
+    // Use them, so that any caching or logging path is exercised too.
+    s.sts(&user).get_caller_identity().send().await.unwrap();
+    s.sts(&session).get_caller_identity().send().await.unwrap();
+    vec![user.secret, session.secret, session.token.unwrap()]
+}
+
+fn needles(secrets: &[String]) -> Vec<Vec<u8>> {
+    secrets
+        .iter()
+        .flat_map(|s| [s.as_bytes().to_vec(), hex(s.as_bytes()).into_bytes()])
+        .collect()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn search_dir(dir: &Path, needles: &[Vec<u8>], found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            search_dir(&path, needles, found);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            for n in needles {
+                if contains(&bytes, n) {
+                    found.push(format!("{} contains a secret", path.display()));
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_secret_is_on_disk_embedded() {
+    let mut s = TestServer::start();
+    let secrets = mint_secrets(&s).await;
+    s.kill9();
+    let mut found = Vec::new();
+    search_dir(&s.data_dir, &needles(&secrets), &mut found);
+    assert!(found.is_empty(), "{found:?}");
+    // The search itself works: the admin credentials file (written on purpose, mode 0600)
+    // is found when its secret is searched for.
+    let mut control = Vec::new();
+    search_dir(
+        &s.data_dir,
+        &needles(&[s.admin.secret.clone()]),
+        &mut control,
+    );
+    assert_eq!(control.len(), 1, "{control:?}");
+}
+
+fn psql(db: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-At",
+            "-c",
+            sql,
+        ])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn no_secret_is_on_disk_postgres() {
+    let db = format!("coffer_it_{}", std::process::id());
+    psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
+    psql("postgres", &format!("CREATE DATABASE {db}"));
+    let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
+    let mut s = TestServer::start_with(&["--storage", &url]);
+    let secrets = mint_secrets(&s).await;
+    s.kill9();
+    let dump = Command::new("pg_dump")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "--data-only", &db])
+        .output()
+        .expect("pg_dump");
+    assert!(dump.status.success());
+    assert!(
+        dump.stdout.len() > 1000,
+        "the dump should hold the stored records"
+    );
+    let mut found = Vec::new();
+    for n in needles(&secrets) {
+        if contains(&dump.stdout, &n) {
+            found.push(String::from_utf8_lossy(&n).into_owned());
+        }
+    }
+    let mut files = Vec::new();
+    search_dir(&s.data_dir, &needles(&secrets), &mut files);
+    psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
+    assert!(found.is_empty(), "secrets in PostgreSQL rows: {found:?}");
+    assert!(files.is_empty(), "{files:?}");
+}

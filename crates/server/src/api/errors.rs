@@ -1,0 +1,110 @@
+//! The one place where service errors become wire errors: every variant of every service's
+//! error enum is matched here, so the compiler proves the mapping total.
+//!
+//! Internal failures never leak detail to the caller: they answer a generic 500 and the
+//! detail goes to the log and the audit record.
+
+use super::{AuditInfo, Outcome};
+use crate::services::cloudtrail::CloudTrailError;
+use crate::services::iam::IamError;
+use crate::services::sts::StsError;
+use coffer_wire::WireError;
+use http::StatusCode;
+
+fn wire(status: StatusCode, code: &'static str, message: String) -> WireError {
+    WireError::sender(status, code, message)
+}
+
+/// The query protocol's generic server-side failure (IAM and STS call it `ServiceFailure`).
+fn query_internal() -> WireError {
+    WireError::receiver(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "ServiceFailure",
+        "An internal error occurred.",
+    )
+}
+
+/// The JSON protocol's generic server-side failure.
+pub fn json_internal() -> WireError {
+    WireError::internal(coffer_wire::Protocol::AwsJson11)
+}
+
+/// The generic server-side failure of a protocol.
+pub fn internal(protocol: coffer_wire::Protocol) -> WireError {
+    match protocol {
+        coffer_wire::Protocol::Query => query_internal(),
+        p => WireError::internal(p),
+    }
+}
+
+pub fn sts(e: &StsError) -> WireError {
+    let msg = e.to_string();
+    match e {
+        StsError::Validation(_) => wire(StatusCode::BAD_REQUEST, "ValidationError", msg),
+        StsError::AccessDenied(_) => wire(StatusCode::FORBIDDEN, "AccessDenied", msg),
+        StsError::MalformedPolicyDocument(_) => {
+            wire(StatusCode::BAD_REQUEST, "MalformedPolicyDocument", msg)
+        }
+        StsError::InvalidAction(_) => wire(StatusCode::BAD_REQUEST, "InvalidAction", msg),
+        StsError::Internal(i) => {
+            tracing::error!(error = %i, "sts internal error");
+            query_internal()
+        }
+    }
+}
+
+pub fn iam(e: &IamError) -> WireError {
+    let msg = e.to_string();
+    match e {
+        IamError::NoSuchEntity(_) => wire(StatusCode::NOT_FOUND, "NoSuchEntity", msg),
+        IamError::EntityAlreadyExists(_) => wire(StatusCode::CONFLICT, "EntityAlreadyExists", msg),
+        IamError::LimitExceeded(_) => wire(StatusCode::CONFLICT, "LimitExceeded", msg),
+        IamError::DeleteConflict(_) => wire(StatusCode::CONFLICT, "DeleteConflict", msg),
+        IamError::MalformedPolicyDocument(_) => {
+            wire(StatusCode::BAD_REQUEST, "MalformedPolicyDocument", msg)
+        }
+        IamError::Validation(_) => wire(StatusCode::BAD_REQUEST, "ValidationError", msg),
+        IamError::AccessDenied(_) => wire(StatusCode::FORBIDDEN, "AccessDenied", msg),
+        IamError::InvalidAction(_) => wire(StatusCode::BAD_REQUEST, "InvalidAction", msg),
+        IamError::Internal(i) => {
+            tracing::error!(error = %i, "iam internal error");
+            query_internal()
+        }
+    }
+}
+
+pub fn cloudtrail(e: &CloudTrailError) -> WireError {
+    let msg = e.to_string();
+    let bad = StatusCode::BAD_REQUEST;
+    match e {
+        CloudTrailError::InvalidLookupAttributes(_) => {
+            wire(bad, "InvalidLookupAttributesException", msg)
+        }
+        CloudTrailError::InvalidTimeRange => wire(bad, "InvalidTimeRangeException", msg),
+        CloudTrailError::InvalidMaxResults => wire(bad, "InvalidMaxResultsException", msg),
+        CloudTrailError::InvalidNextToken => wire(bad, "InvalidNextTokenException", msg),
+        CloudTrailError::InvalidEventCategory(_) => wire(bad, "InvalidEventCategoryException", msg),
+        CloudTrailError::AccessDenied(_) => wire(bad, "AccessDeniedException", msg),
+        CloudTrailError::Wire(w) => w.clone(),
+        CloudTrailError::Internal(i) => {
+            tracing::error!(error = %i, "cloudtrail internal error");
+            json_internal()
+        }
+    }
+}
+
+/// A query service reached with a JSON request or the reverse: the router prevents it,
+/// so reaching this is a server bug, reported as an internal error.
+pub fn protocol_mismatch(service: &str) -> Outcome {
+    tracing::error!(
+        service,
+        "request routed to a service with the wrong protocol"
+    );
+    Outcome {
+        result: Err(json_internal()),
+        audit: AuditInfo {
+            detail: Some("protocol mismatch".into()),
+            ..Default::default()
+        },
+    }
+}

@@ -1,0 +1,144 @@
+//! Authorization: gathers the policies that apply to a call and asks the policy engine.
+//!
+//! Identity policies come from the caller's user or role; the resource policy (a trust
+//! policy, a key policy, a secret's policy) is supplied by the service. The decision
+//! logic itself lives in `coffer-policy` and is pure.
+
+use crate::api::Call;
+use crate::identity::{self, IdentityError, KeyOwner};
+use coffer_policy::{
+    AuthzInput, ConditionContext, Decision, EvalRequest, PolicyDocument, PolicyKind,
+    ResourcePolicyMode,
+};
+use coffer_storage::Txn;
+use coffer_types::AccountId;
+
+/// A refusal, with the message AWS would give.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct Denied {
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthzError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+}
+
+/// A resource-based policy that takes part in the decision.
+pub struct ResourcePolicy<'a> {
+    pub document: &'a PolicyDocument,
+    pub owner: AccountId,
+    pub mode: ResourcePolicyMode,
+}
+
+/// What is being asked for.
+pub struct Ask<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// Service-specific condition keys (`sts:ExternalId`, `kms:EncryptionContext:...`).
+    pub extra: Vec<(String, Vec<String>)>,
+}
+
+/// Allows the call or explains, AWS-style, why not.
+pub fn check(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    ask: &Ask<'_>,
+    rp: Option<ResourcePolicy<'_>>,
+) -> Result<(), AuthzError> {
+    let identity_docs = identity_documents(call, t)?;
+    let request = eval_request(call, ask);
+    let input = AuthzInput {
+        request: &request,
+        identity_policies: &identity_docs,
+        resource_policy: rp.as_ref().map(|r| r.document),
+        resource_account: rp.as_ref().map(|r| r.owner),
+        mode: rp
+            .as_ref()
+            .map(|r| r.mode)
+            .unwrap_or(ResourcePolicyMode::Standard),
+    };
+    let session_ok = session_policy_allows(call, &request)?;
+    match (coffer_policy::authorize(&input), session_ok) {
+        (Decision::Allow, true) => Ok(()),
+        (Decision::ExplicitDeny, _) => {
+            Err(denied(call, ask, "with an explicit deny in a policy").into())
+        }
+        (_, false) => Err(denied(call, ask, "because no session policy allows the action").into()),
+        (Decision::ImplicitDeny, true) => {
+            let why = if rp.is_some() {
+                "because no resource-based policy allows the action"
+            } else {
+                "because no identity-based policy allows the action"
+            };
+            Err(denied(call, ask, why).into())
+        }
+    }
+}
+
+fn denied(call: &Call<'_>, ask: &Ask<'_>, why: &str) -> Denied {
+    Denied {
+        message: format!(
+            "User: {} is not authorized to perform: {} on resource: {} {why}",
+            call.ctx.principal.arn, ask.action, ask.resource
+        ),
+    }
+}
+
+/// Stored identity policies were validated when written; one that no longer parses
+/// (written by a newer version, say) is skipped, which can only deny more.
+fn identity_documents(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+) -> Result<Vec<PolicyDocument>, IdentityError> {
+    let docs = identity::identity_policies(t, &call.ctx.principal, call.key)?;
+    Ok(docs
+        .iter()
+        .filter_map(|d| coffer_policy::parse_with(d, PolicyKind::Identity).ok())
+        .collect())
+}
+
+/// A session policy passed to AssumeRole can only narrow what the role allows.
+fn session_policy_allows(call: &Call<'_>, request: &EvalRequest) -> Result<bool, IdentityError> {
+    let KeyOwner::Session(s) = &call.key.owner else {
+        return Ok(true);
+    };
+    let Some(doc) = &s.session_policy else {
+        return Ok(true);
+    };
+    let Ok(doc) = coffer_policy::parse_with(doc, PolicyKind::Identity) else {
+        return Ok(false);
+    };
+    let input = AuthzInput {
+        request,
+        identity_policies: std::slice::from_ref(&doc),
+        resource_policy: None,
+        resource_account: None,
+        mode: ResourcePolicyMode::Standard,
+    };
+    Ok(coffer_policy::authorize(&input) == Decision::Allow)
+}
+
+fn eval_request(call: &Call<'_>, ask: &Ask<'_>) -> EvalRequest {
+    let ctx = call.ctx;
+    let mut context = ConditionContext::global(
+        &ctx.principal,
+        Some(ctx.source_ip),
+        ctx.time,
+        ctx.region.as_str(),
+        ctx.secure_transport,
+    );
+    for (k, v) in &ask.extra {
+        context.set(k, v.clone());
+    }
+    EvalRequest {
+        principal: ctx.principal.clone(),
+        action: ask.action.to_owned(),
+        resource: ask.resource.to_owned(),
+        context,
+    }
+}

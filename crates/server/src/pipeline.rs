@@ -1,0 +1,367 @@
+//! The request pipeline:
+//! read body -> route (service, protocol, typed input) -> authenticate (SigV4) -> service
+//! (authorize + run) -> audit (durable) -> encode.
+//!
+//! Every request that reaches routing produces exactly one audit record, refused ones
+//! included, and its response is sent only after that record is durable.
+
+use crate::State;
+use crate::api::{ApiInput, AuditInfo, Call, Outcome, Reply, Service};
+use crate::identity::{self, Credential, KeyOwner, KeyRecord};
+use crate::record::{self, Caller};
+use bytes::Bytes;
+use coffer_types::{Region, RequestContext};
+use coffer_wire::query::QueryRequest;
+use coffer_wire::sigv4::{self, SigV4Error};
+use coffer_wire::{Protocol, WireError};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub type Body = Full<Bytes>;
+
+/// What the listener knows about the connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    pub tls: bool,
+}
+
+/// A request whose service and protocol are known.
+struct Routed {
+    service: Arc<dyn Service>,
+    decoded: Decoded,
+}
+
+enum Decoded {
+    Json { operation: String },
+    Query(QueryRequest),
+}
+
+impl Decoded {
+    fn input<'a>(&'a self, body: &'a [u8]) -> ApiInput<'a> {
+        match self {
+            Decoded::Json { operation } => ApiInput::Json { operation, body },
+            Decoded::Query(q) => ApiInput::Query(q),
+        }
+    }
+}
+
+pub async fn handle(
+    state: Arc<State>,
+    req: Request<hyper::body::Incoming>,
+    conn: ConnInfo,
+) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    if let Some(resp) = crate::server::internal_endpoint(&state, &req, conn) {
+        return with_request_id(resp, &request_id);
+    }
+    let (parts, body) = req.into_parts();
+    let protocol = guess_protocol(&parts);
+    let body = match Limited::new(body, state.config.max_body_bytes)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            let e = WireError::sender(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "Request body too large.",
+            );
+            return encode_error(&e, protocol, "", &request_id);
+        }
+    };
+    let routed = match route(&state, &parts, &body) {
+        Ok(r) => r,
+        Err(e) => return encode_error(&e, protocol, "", &request_id),
+    };
+    let resp = serve(
+        state,
+        parts,
+        body,
+        routed,
+        conn,
+        request_id.clone(),
+        started,
+    )
+    .await;
+    with_request_id(resp, &request_id)
+}
+
+async fn serve(
+    state: Arc<State>,
+    parts: http::request::Parts,
+    body: Bytes,
+    routed: Routed,
+    conn: ConnInfo,
+    request_id: String,
+    started: Instant,
+) -> Response<Body> {
+    let service = routed.service.clone();
+    let st = state.clone();
+    let rid = request_id.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        authenticate_and_call(&st, &parts, &body, &routed, conn, &rid)
+    })
+    .await;
+    let (outcome, caller) = match joined {
+        Ok(v) => v,
+        Err(_) => {
+            return encode_error(
+                &crate::api::errors::internal(service.protocol()),
+                service.protocol(),
+                service.xml_namespace(),
+                &request_id,
+            );
+        }
+    };
+    let event = record::build(&state, service.as_ref(), &caller, &outcome, &request_id);
+    if let Err(e) = state.audit.append(event).await {
+        // Fail closed: an action that cannot be recorded is not acknowledged.
+        tracing::error!(error = %e, "audit append failed; refusing the request");
+        state.metrics.audit_failure();
+        return encode_error(
+            &crate::api::errors::internal(service.protocol()),
+            service.protocol(),
+            service.xml_namespace(),
+            &request_id,
+        );
+    }
+    let resp = match outcome.result {
+        Ok(Reply::Json(v)) => ok(v.to_string().into_bytes(), "application/x-amz-json-1.1"),
+        Ok(Reply::Xml(x)) => ok(x, "text/xml"),
+        Err(e) => encode_error(&e, service.protocol(), service.xml_namespace(), &request_id),
+    };
+    state.metrics.observe(
+        service.signing_name(),
+        &outcome.audit.event_name,
+        resp.status().as_str(),
+        started.elapsed(),
+    );
+    resp
+}
+
+fn ok(body: Vec<u8>, content_type: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type),
+    );
+    r
+}
+
+pub fn encode_error(
+    e: &WireError,
+    protocol: Protocol,
+    xmlns: &str,
+    request_id: &str,
+) -> Response<Body> {
+    let (status, headers, body) = coffer_wire::render_with_xmlns(e, protocol, request_id, xmlns);
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            r.headers_mut().insert(name, v);
+        }
+    }
+    with_request_id(r, request_id)
+}
+
+fn with_request_id(mut r: Response<Body>, request_id: &str) -> Response<Body> {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-amzn-requestid", v);
+    }
+    r
+}
+
+/// Before routing succeeds we still owe the client an error in its own protocol.
+fn guess_protocol(parts: &http::request::Parts) -> Protocol {
+    if parts.headers.contains_key("x-amz-target") {
+        Protocol::AwsJson11
+    } else {
+        Protocol::Query
+    }
+}
+
+fn route(state: &State, parts: &http::request::Parts, body: &[u8]) -> Result<Routed, WireError> {
+    if let Some(target) = parts.headers.get("x-amz-target") {
+        let target = target.to_str().map_err(|_| unknown_operation())?;
+        let (prefix, op) = coffer_wire::json::parse_target(target).ok_or_else(unknown_operation)?;
+        let service = state
+            .services
+            .iter()
+            .find(|s| s.json_target_prefixes().contains(&prefix))
+            .ok_or_else(unknown_operation)?;
+        return Ok(Routed {
+            service: service.clone(),
+            decoded: Decoded::Json {
+                operation: op.to_owned(),
+            },
+        });
+    }
+    let query = parse_query(parts, body)?;
+    // Query services are told apart by the SigV4 scope; without one, authentication fails.
+    let scope_service = sigv4::parse(parts)
+        .map(|p| p.service.clone())
+        .map_err(|e| e.wire_error(Protocol::Query))?;
+    let service = state
+        .services
+        .iter()
+        .find(|s| s.protocol() == Protocol::Query && s.signing_name() == scope_service)
+        .ok_or_else(|| {
+            coffer_wire::query::invalid_action(&query.action, query.version.as_deref())
+        })?;
+    Ok(Routed {
+        service: service.clone(),
+        decoded: Decoded::Query(query),
+    })
+}
+
+fn parse_query(parts: &http::request::Parts, body: &[u8]) -> Result<QueryRequest, WireError> {
+    QueryRequest::from_request(parts, body)
+}
+
+fn unknown_operation() -> WireError {
+    coffer_wire::json::unknown_operation()
+}
+
+/// Authentication failures, with what we learnt about the caller for the audit record.
+struct AuthFailure {
+    error: WireError,
+    caller: Caller,
+}
+
+fn authenticate_and_call(
+    state: &State,
+    parts: &http::request::Parts,
+    body: &[u8],
+    routed: &Routed,
+    conn: ConnInfo,
+    request_id: &str,
+) -> (Outcome, Caller) {
+    let service = routed.service.as_ref();
+    let input = routed.decoded.input(body);
+    match authenticate(state, parts, body, service, conn, request_id) {
+        Err(f) => {
+            let audit = AuditInfo {
+                event_name: service.operation_name(&input),
+                ..Default::default()
+            };
+            (
+                Outcome {
+                    result: Err(f.error),
+                    audit,
+                },
+                f.caller,
+            )
+        }
+        Ok((ctx, key)) => {
+            let outcome = service.call(
+                &Call {
+                    state,
+                    ctx: &ctx,
+                    key: &key,
+                },
+                input,
+            );
+            (outcome, Caller::Authenticated(Box::new(ctx)))
+        }
+    }
+}
+
+fn authenticate(
+    state: &State,
+    parts: &http::request::Parts,
+    body: &[u8],
+    service: &dyn Service,
+    conn: ConnInfo,
+    request_id: &str,
+) -> Result<(RequestContext, KeyRecord), AuthFailure> {
+    let protocol = service.protocol();
+    let now = state.clock.now();
+    let anon = |e: WireError| AuthFailure {
+        error: e,
+        caller: Caller::anonymous(conn, parts),
+    };
+    let parsed = sigv4::parse(parts).map_err(|e| anon(e.wire_error(protocol)))?;
+    if parsed.service != service.signing_name() {
+        return Err(anon(
+            SigV4Error::wrong_service(service.signing_name()).wire_error(protocol),
+        ));
+    }
+    let region: Region = parsed
+        .region
+        .parse()
+        .map_err(|_| anon(SigV4Error::wrong_region(&parsed.region).wire_error(protocol)))?;
+    let akid = parsed.access_key_id.clone();
+    let partial = |e: WireError, account| AuthFailure {
+        error: e,
+        caller: Caller::partial(conn, parts, &akid, account),
+    };
+    let cred = coffer_storage::read(state.store.as_ref(), |t| {
+        identity::resolve(t, &state.barrier, &akid)
+    })
+    .map_err(|e| {
+        tracing::error!(error = %e, "credential lookup failed");
+        partial(crate::api::errors::internal(protocol), None)
+    })?
+    .filter(|c| c.record.active)
+    .ok_or_else(|| partial(SigV4Error::UnknownAccessKey.wire_error(protocol), None))?;
+    let account = Some(cred.record.account);
+    check_session(&cred, &parsed, now).map_err(|e| partial(e.wire_error(protocol), account))?;
+    let body_hash = coffer_crypto::sha256_hex(body);
+    let max_skew =
+        time::Duration::try_from(state.config.clock_skew).unwrap_or(time::Duration::minutes(15));
+    let opts = sigv4::VerifyOptions {
+        max_skew,
+        ..Default::default()
+    };
+    sigv4::verify(&parsed, parts, &body_hash, &cred.secret, now, &opts)
+        .map_err(|e| partial(e.wire_error(protocol), account))?;
+    let ctx = RequestContext {
+        request_id: request_id.to_owned(),
+        principal: cred.principal,
+        region,
+        source_ip: conn.peer.ip(),
+        user_agent: header(parts, "user-agent"),
+        secure_transport: conn.tls,
+        time: now,
+    };
+    Ok((ctx, cred.record))
+}
+
+/// Temporary credentials need their session token, and stop working when they expire.
+fn check_session(
+    cred: &Credential,
+    parsed: &sigv4::Parsed,
+    now: time::OffsetDateTime,
+) -> Result<(), SigV4Error> {
+    let KeyOwner::Session(s) = &cred.record.owner else {
+        return Ok(());
+    };
+    let token = parsed
+        .session_token
+        .as_deref()
+        .ok_or(SigV4Error::InvalidToken)?;
+    let given = coffer_crypto::sha256_hex(token.as_bytes());
+    if !coffer_crypto::constant_time_eq(given.as_bytes(), s.token_sha256.as_bytes()) {
+        return Err(SigV4Error::InvalidToken);
+    }
+    if now >= s.expires {
+        return Err(SigV4Error::ExpiredToken);
+    }
+    Ok(())
+}
+
+pub fn header(parts: &http::request::Parts, name: &str) -> String {
+    parts
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}

@@ -1,0 +1,104 @@
+//! Builds the audit record for a finished call, from the request context (or what is known
+//! of an unauthenticated caller) and the service's [`AuditInfo`].
+
+use crate::State;
+use crate::api::{Outcome, Service};
+use crate::pipeline::{ConnInfo, header};
+use coffer_audit::{AuditEvent, DEFAULT_REDACTED_FIELDS, FailedAuthentication};
+use coffer_types::{AccountId, RequestContext};
+use std::net::IpAddr;
+
+/// Who made the call, as far as authentication got.
+pub enum Caller {
+    Authenticated(Box<RequestContext>),
+    Unauthenticated {
+        source_ip: IpAddr,
+        user_agent: String,
+        access_key_id: Option<String>,
+        account: Option<AccountId>,
+    },
+}
+
+impl Caller {
+    pub fn anonymous(conn: ConnInfo, parts: &http::request::Parts) -> Self {
+        Caller::Unauthenticated {
+            source_ip: conn.peer.ip(),
+            user_agent: header(parts, "user-agent"),
+            access_key_id: None,
+            account: None,
+        }
+    }
+
+    pub fn partial(
+        conn: ConnInfo,
+        parts: &http::request::Parts,
+        akid: &str,
+        account: Option<AccountId>,
+    ) -> Self {
+        Caller::Unauthenticated {
+            source_ip: conn.peer.ip(),
+            user_agent: header(parts, "user-agent"),
+            access_key_id: Some(akid.to_owned()),
+            account,
+        }
+    }
+}
+
+pub fn build(
+    state: &State,
+    service: &dyn Service,
+    caller: &Caller,
+    outcome: &Outcome,
+    request_id: &str,
+) -> AuditEvent {
+    let info = &outcome.audit;
+    let mut event = match caller {
+        Caller::Authenticated(ctx) => AuditEvent::api_call(
+            ctx,
+            service.event_source(),
+            &info.event_name,
+            info.read_only,
+        ),
+        Caller::Unauthenticated {
+            source_ip,
+            user_agent,
+            access_key_id,
+            account,
+        } => {
+            let (code, message) = match &outcome.result {
+                Err(e) => (e.code.to_string(), e.message.clone()),
+                Ok(_) => (String::new(), String::new()),
+            };
+            AuditEvent::failed_authentication(&FailedAuthentication {
+                request_id: request_id.to_owned(),
+                region: state.config.region.to_string(),
+                source_ip: *source_ip,
+                user_agent: user_agent.clone(),
+                time: state.clock.now(),
+                event_source: service.event_source().to_owned(),
+                event_name: info.event_name.clone(),
+                access_key_id: access_key_id.clone(),
+                account: *account,
+                error_code: code,
+                error_message: message,
+            })
+        }
+    };
+    if let Some(p) = &info.request_parameters {
+        event = event.with_request(p.clone());
+    }
+    if let Some(r) = &info.response_elements {
+        event = event.with_response(r.clone());
+    }
+    for r in &info.resources {
+        if let Ok(acct) = r.account_id.parse() {
+            event = event.with_resource(&r.arn, acct, &r.kind);
+        }
+    }
+    if let (Err(e), Caller::Authenticated(_)) = (&outcome.result, caller) {
+        event = event.with_error(&e.code, &e.message);
+    }
+    // Services redact what they know to be secret; this is the second line of defence.
+    coffer_audit::redact_event(&mut event, DEFAULT_REDACTED_FIELDS);
+    event
+}

@@ -1,0 +1,117 @@
+//! Background work: one scheduler that services register jobs with.
+//!
+//! Each job has a name and a period. Before running, a node takes the job's lease in
+//! storage (table `leases`), so with several nodes on one PostgreSQL database only one
+//! runs a given job; the lease expires on its own if that node dies. Due-ness is judged by
+//! the injected clock, so tests move time instead of sleeping.
+
+use crate::State;
+use coffer_storage::StorageError;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+const LEASES: &str = "leases";
+
+/// A job body. Runs on a blocking thread; returns a short failure description on error.
+pub type JobFn = Arc<dyn Fn(&State) -> Result<(), String> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Job {
+    pub name: &'static str,
+    pub every: Duration,
+    pub run: JobFn,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Lease {
+    holder: String,
+    expires: OffsetDateTime,
+    last_run: Option<OffsetDateTime>,
+}
+
+/// Takes (or keeps) the lease for `job` if it is due; true when this node should run it.
+pub fn try_acquire(state: &State, job: &Job) -> Result<bool, StorageError> {
+    let now = state.clock.now();
+    let every = time::Duration::try_from(job.every).unwrap_or(time::Duration::HOUR);
+    coffer_storage::write(state.store.as_ref(), |t| {
+        let current: Option<Lease> = t
+            .get(LEASES, job.name.as_bytes())?
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let held_by_other = current
+            .as_ref()
+            .is_some_and(|l| l.holder != state.node_id && l.expires > now);
+        let due = current
+            .as_ref()
+            .and_then(|l| l.last_run)
+            .is_none_or(|last| last + every <= now);
+        if held_by_other || !due {
+            return Ok(false);
+        }
+        // The lease outlives a run comfortably; a crashed holder frees it when it lapses.
+        let lease = Lease {
+            holder: state.node_id.clone(),
+            expires: now + every * 2,
+            last_run: Some(now),
+        };
+        let bytes =
+            serde_json::to_vec(&lease).map_err(|_| StorageError::corrupt_record("lease"))?;
+        t.put(LEASES, job.name.as_bytes(), &bytes)?;
+        Ok(true)
+    })
+}
+
+/// Runs every registered job when due, checking once per `tick` of real time.
+pub async fn run(
+    state: Arc<State>,
+    jobs: Vec<Job>,
+    tick: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut interval = tokio::time::interval(tick);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = interval.tick() => {}
+        }
+        for job in &jobs {
+            run_once(&state, job).await;
+        }
+    }
+}
+
+async fn run_once(state: &Arc<State>, job: &Job) {
+    let st = state.clone();
+    let j = job.clone();
+    let res = tokio::task::spawn_blocking(move || match try_acquire(&st, &j) {
+        Ok(true) => (j.run)(&st).map(|()| true),
+        Ok(false) => Ok(false),
+        Err(e) => Err(format!("lease: {e}")),
+    })
+    .await;
+    match res {
+        Ok(Ok(true)) => tracing::debug!(job = job.name, "job ran"),
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => tracing::warn!(job = job.name, error = %e, "job failed"),
+        Err(e) => tracing::error!(job = job.name, error = %e, "job panicked"),
+    }
+}
+
+/// The foundation's own jobs. Services add theirs to this list.
+pub fn foundation_jobs() -> Vec<Job> {
+    vec![Job {
+        name: "expired-sessions",
+        every: Duration::from_secs(600),
+        run: Arc::new(purge_expired_sessions),
+    }]
+}
+
+/// Deletes STS session keys whose expiry has passed (they are refused already; this
+/// keeps the table from growing without bound).
+fn purge_expired_sessions(state: &State) -> Result<(), String> {
+    let now = state.clock.now();
+    crate::identity::purge_expired_sessions(state.store.as_ref(), now)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -40,22 +40,22 @@ for SCHEME in http https; do
   refuse "$SCHEME: iam create-user twice" EntityAlreadyExists "${A[@]}" iam create-user --user-name "$U"
   KEY=$("${A[@]}" iam create-access-key --user-name "$U" --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text)
   read -r UKEY USECRET <<<"$KEY"
-  UA=(env AWS_PROFILE= AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID="$UKEY" AWS_SECRET_ACCESS_KEY="$USECRET" aws --endpoint-url "$EP")
+  UA=(env -u AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID="$UKEY" AWS_SECRET_ACCESS_KEY="$USECRET" aws --endpoint-url "$EP")
   expect "$SCHEME: user sees its own identity" "user/$U" "${UA[@]}" sts get-caller-identity
   refuse "$SCHEME: user denied without a policy" AccessDenied "${UA[@]}" iam create-user --user-name "$U-child"
   expect "$SCHEME: iam put-user-policy" "^$" "${A[@]}" iam put-user-policy --user-name "$U" --policy-name p \
     --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateUser","sts:AssumeRole"],"Resource":"*"}]}'
   expect "$SCHEME: iam get-user-policy decodes the document" '"iam:CreateUser"' "${A[@]}" iam get-user-policy --user-name "$U" --policy-name p
   expect "$SCHEME: user allowed once the policy exists" "$U-child" "${UA[@]}" iam create-user --user-name "$U-child"
-  refuse "$SCHEME: wrong secret" SignatureDoesNotMatch env AWS_PROFILE= AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID="$UKEY" AWS_SECRET_ACCESS_KEY="x$USECRET" aws --endpoint-url "$EP" sts get-caller-identity
-  refuse "$SCHEME: unknown key" InvalidClientTokenId env AWS_PROFILE= AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=x aws --endpoint-url "$EP" sts get-caller-identity
+  refuse "$SCHEME: wrong secret" SignatureDoesNotMatch env -u AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID="$UKEY" AWS_SECRET_ACCESS_KEY="x$USECRET" aws --endpoint-url "$EP" sts get-caller-identity
+  refuse "$SCHEME: unknown key" InvalidClientTokenId env -u AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=x aws --endpoint-url "$EP" sts get-caller-identity
   refuse "$SCHEME: malformed policy" MalformedPolicyDocument "${A[@]}" iam put-user-policy --user-name "$U" --policy-name q --policy-document '{"Statement":[{"Effect":"Allow"}]}'
   TRUST="{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::$ACCOUNT:user/$U\"},\"Action\":\"sts:AssumeRole\"}]}"
   expect "$SCHEME: iam create-role" "role/r-$SCHEME" "${A[@]}" iam create-role --role-name "r-$SCHEME" --assume-role-policy-document "$TRUST"
   expect "$SCHEME: iam get-role" "\"RoleName\": \"r-$SCHEME\"" "${A[@]}" iam get-role --role-name "r-$SCHEME"
   SESS=$("${UA[@]}" sts assume-role --role-arn "arn:aws:iam::$ACCOUNT:role/r-$SCHEME" --role-session-name smoke --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)
   read -r SK SS ST <<<"$SESS"
-  expect "$SCHEME: assumed-role session works" "assumed-role/r-$SCHEME/smoke" env AWS_PROFILE= AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID="$SK" AWS_SECRET_ACCESS_KEY="$SS" AWS_SESSION_TOKEN="$ST" aws --endpoint-url "$EP" sts get-caller-identity
+  expect "$SCHEME: assumed-role session works" "assumed-role/r-$SCHEME/smoke" env -u AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID="$SK" AWS_SECRET_ACCESS_KEY="$SS" AWS_SESSION_TOKEN="$ST" aws --endpoint-url "$EP" sts get-caller-identity
   refuse "$SCHEME: admin root cannot assume roles" AccessDenied "${A[@]}" sts assume-role --role-arn "arn:aws:iam::$ACCOUNT:role/r-$SCHEME" --role-session-name smoke
   expect "$SCHEME: cloudtrail lookup-events shows refused calls" '"ErrorCode": "AccessDenied"|\\"errorCode\\": ?\\"AccessDenied\\"' "${A[@]}" cloudtrail lookup-events --max-results 50
   expect "$SCHEME: cloudtrail lookup-events by event name" '"EventName": "CreateRole"' "${A[@]}" cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=CreateRole

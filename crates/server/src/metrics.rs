@@ -27,10 +27,8 @@ impl Metrics {
         }
         let ms = latency.as_secs_f64() * 1000.0;
         for (i, b) in BUCKETS_MS.iter().enumerate() {
-            if ms <= *b {
-                if let Some(c) = self.buckets.get(i) {
-                    c.fetch_add(1, Ordering::Relaxed);
-                }
+            if let (true, Some(c)) = (ms <= *b, self.buckets.get(i)) {
+                c.fetch_add(1, Ordering::Relaxed);
             }
         }
         self.count.fetch_add(1, Ordering::Relaxed);

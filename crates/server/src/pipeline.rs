@@ -280,12 +280,14 @@ fn authenticate(
     service: &dyn Service,
     conn: ConnInfo,
     request_id: &str,
-) -> Result<(RequestContext, KeyRecord), AuthFailure> {
+) -> Result<(RequestContext, KeyRecord), Box<AuthFailure>> {
     let protocol = service.protocol();
     let now = state.clock.now();
-    let anon = |e: WireError| AuthFailure {
-        error: e,
-        caller: Caller::anonymous(conn, parts),
+    let anon = |e: WireError| {
+        Box::new(AuthFailure {
+            error: e,
+            caller: Caller::anonymous(conn, parts),
+        })
     };
     let parsed = sigv4::parse(parts).map_err(|e| anon(e.wire_error(protocol)))?;
     if parsed.service != service.signing_name() {
@@ -298,9 +300,11 @@ fn authenticate(
         .parse()
         .map_err(|_| anon(SigV4Error::wrong_region(&parsed.region).wire_error(protocol)))?;
     let akid = parsed.access_key_id.clone();
-    let partial = |e: WireError, account| AuthFailure {
-        error: e,
-        caller: Caller::partial(conn, parts, &akid, account),
+    let partial = |e: WireError, account| {
+        Box::new(AuthFailure {
+            error: e,
+            caller: Caller::partial(conn, parts, &akid, account),
+        })
     };
     let cred = coffer_storage::read(state.store.as_ref(), |t| {
         identity::resolve(t, &state.barrier, &akid)

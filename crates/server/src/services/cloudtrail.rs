@@ -146,19 +146,15 @@ fn to_query(call: &Call<'_>, input: &LookupEventsInput) -> Result<LookupQuery, C
         Some(n) if (1..=50).contains(&n) => usize::try_from(n).unwrap_or(MAX_RESULTS),
         Some(_) => return Err(CloudTrailError::InvalidMaxResults),
     };
-    if let Some(c) = &input.event_category {
-        if c != "insight" {
-            return Err(CloudTrailError::InvalidEventCategory(format!(
-                "Event category {c} is not valid."
-            )));
-        }
+    if let Some(c) = input.event_category.as_ref().filter(|c| *c != "insight") {
+        return Err(CloudTrailError::InvalidEventCategory(format!(
+            "Event category {c} is not valid."
+        )));
     }
     let start = input.start_time.map(epoch).transpose()?;
     let end = input.end_time.map(epoch).transpose()?;
-    if let (Some(s), Some(e)) = (start, end) {
-        if s > e {
-            return Err(CloudTrailError::InvalidTimeRange);
-        }
+    if matches!((start, end), (Some(s), Some(e)) if s > e) {
+        return Err(CloudTrailError::InvalidTimeRange);
     }
     Ok(LookupQuery {
         attribute: attribute(&input.lookup_attributes)?,

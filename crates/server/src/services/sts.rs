@@ -265,9 +265,10 @@ fn session_duration(
         )));
     }
     if secs > max {
-        return Err(StsError::Validation(format!(
+        return Err(StsError::Validation(
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-        )));
+                .into(),
+        ));
     }
     Ok(Duration::seconds(secs))
 }

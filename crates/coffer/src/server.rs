@@ -38,6 +38,9 @@ pub struct ServerArgs {
     /// Unseal with the passphrase in this environment variable instead of the key file.
     #[arg(long, env = "COFFER_UNSEAL_PASSPHRASE_ENV")]
     unseal_passphrase_env: Option<String>,
+    /// Unseal with a passphrase typed at a prompt (the terminal does not echo it).
+    #[arg(long, conflicts_with = "unseal_passphrase_env")]
+    unseal_passphrase_prompt: bool,
     /// Maximum request body size in bytes [default: 16 MiB].
     #[arg(long, env = "COFFER_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
@@ -78,13 +81,26 @@ impl ServerArgs {
 }
 
 pub fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::resolve(args.config.as_deref(), args.raw())?;
+    let mut config = Config::resolve(args.config.as_deref(), args.raw())?;
+    if args.unseal_passphrase_prompt {
+        config.unseal = prompt_passphrase()?;
+    }
     init_logging(&config.log);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     rt.block_on(serve(config))
+}
+
+/// Reads the unseal passphrase from the terminal; never from a config file, never echoed.
+fn prompt_passphrase() -> anyhow::Result<coffer_server::barrier::UnsealSource> {
+    let pw = zeroize::Zeroizing::new(
+        rpassword::prompt_password("coffer unseal passphrase: ")
+            .context("reading the passphrase")?,
+    );
+    anyhow::ensure!(!pw.is_empty(), "the unseal passphrase must not be empty");
+    Ok(coffer_server::barrier::UnsealSource::Passphrase(pw))
 }
 
 fn init_logging(filter: &str) {

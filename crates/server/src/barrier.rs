@@ -241,3 +241,82 @@ impl coffer_tls::KeySealer for TlsSealer<'_> {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path) -> std::sync::Arc<dyn Storage> {
+        coffer_storage::open_embedded(&dir.join("db.redb")).unwrap()
+    }
+
+    #[test]
+    fn key_file_unseals_the_same_root_and_a_wrong_file_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = store(dir.path());
+        let src = UnsealSource::KeyFile(dir.path().join("unseal.key"));
+        let b1 = Barrier::unseal(st.as_ref(), &src).unwrap();
+        let sealed = b1.seal(Purpose::IamSecrets, b"AKIA1", b"secret");
+        let b2 = Barrier::unseal(st.as_ref(), &src).unwrap();
+        assert_eq!(
+            b2.open(Purpose::IamSecrets, b"AKIA1", &sealed)
+                .unwrap()
+                .as_slice(),
+            b"secret"
+        );
+        // Bound to its record id and its purpose.
+        assert!(b2.open(Purpose::IamSecrets, b"AKIA2", &sealed).is_err());
+        assert!(b2.open(Purpose::TlsKeys, b"AKIA1", &sealed).is_err());
+        std::fs::write(dir.path().join("unseal.key"), [7u8; 32]).unwrap();
+        assert!(matches!(
+            Barrier::unseal(st.as_ref(), &src),
+            Err(BarrierError::WrongKey)
+        ));
+        std::fs::write(dir.path().join("unseal.key"), [7u8; 31]).unwrap();
+        assert!(matches!(
+            Barrier::unseal(st.as_ref(), &src),
+            Err(BarrierError::KeyFileShape(_))
+        ));
+    }
+
+    #[test]
+    fn passphrase_unseals_and_a_wrong_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = store(dir.path());
+        let pw = |s: &str| UnsealSource::Passphrase(Zeroizing::new(s.to_owned()));
+        let b1 = Barrier::unseal(st.as_ref(), &pw("correct horse")).unwrap();
+        let b2 = Barrier::unseal(st.as_ref(), &pw("correct horse")).unwrap();
+        assert_eq!(
+            b1.derive(Purpose::AuditDigest),
+            b2.derive(Purpose::AuditDigest)
+        );
+        assert!(matches!(
+            Barrier::unseal(st.as_ref(), &pw("wrong")),
+            Err(BarrierError::WrongKey)
+        ));
+        let kf = UnsealSource::KeyFile(dir.path().join("unseal.key"));
+        assert!(matches!(
+            Barrier::unseal(st.as_ref(), &kf),
+            Err(BarrierError::SourceMismatch { .. })
+        ));
+        // The stored record holds no trace of the root key or the passphrase in plaintext.
+        let raw = coffer_storage::read(st.as_ref(), |t| t.get(TABLE, ROOT_RECORD))
+            .unwrap()
+            .unwrap();
+        let root = b1.root.expose().to_vec();
+        assert!(!raw.windows(32).any(|w| w == root.as_slice()));
+        assert!(!raw.windows(13).any(|w| w == b"correct horse"));
+    }
+
+    #[test]
+    fn purposes_derive_distinct_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = store(dir.path());
+        let b = Barrier::unseal(st.as_ref(), &UnsealSource::KeyFile(dir.path().join("k"))).unwrap();
+        assert_ne!(
+            b.derive(Purpose::IamSecrets),
+            b.derive(Purpose::AuditDigest)
+        );
+        assert_ne!(b.derive(Purpose::AuditDigest), b.derive(Purpose::TlsKeys));
+    }
+}

@@ -6,7 +6,7 @@
 //! the injected clock, so tests move time instead of sleeping.
 
 use crate::State;
-use coffer_storage::StorageError;
+use coffer_storage::{Storage, StorageError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,15 +33,31 @@ struct Lease {
 
 /// Takes (or keeps) the lease for `job` if it is due; true when this node should run it.
 pub fn try_acquire(state: &State, job: &Job) -> Result<bool, StorageError> {
-    let now = state.clock.now();
-    let every = time::Duration::try_from(job.every).unwrap_or(time::Duration::HOUR);
-    coffer_storage::write(state.store.as_ref(), |t| {
+    acquire_lease(
+        state.store.as_ref(),
+        &state.node_id,
+        job.name,
+        job.every,
+        state.clock.now(),
+    )
+}
+
+/// The lease decision itself: free, lapsed or already ours, and due by `every`.
+pub fn acquire_lease(
+    store: &dyn Storage,
+    node: &str,
+    name: &str,
+    every: Duration,
+    now: OffsetDateTime,
+) -> Result<bool, StorageError> {
+    let every = time::Duration::try_from(every).unwrap_or(time::Duration::HOUR);
+    coffer_storage::write(store, |t| {
         let current: Option<Lease> = t
-            .get(LEASES, job.name.as_bytes())?
+            .get(LEASES, name.as_bytes())?
             .and_then(|b| serde_json::from_slice(&b).ok());
         let held_by_other = current
             .as_ref()
-            .is_some_and(|l| l.holder != state.node_id && l.expires > now);
+            .is_some_and(|l| l.holder != node && l.expires > now);
         let due = current
             .as_ref()
             .and_then(|l| l.last_run)
@@ -51,13 +67,13 @@ pub fn try_acquire(state: &State, job: &Job) -> Result<bool, StorageError> {
         }
         // The lease outlives a run comfortably; a crashed holder frees it when it lapses.
         let lease = Lease {
-            holder: state.node_id.clone(),
+            holder: node.to_owned(),
             expires: now + every * 2,
             last_run: Some(now),
         };
         let bytes =
             serde_json::to_vec(&lease).map_err(|_| StorageError::corrupt_record("lease"))?;
-        t.put(LEASES, job.name.as_bytes(), &bytes)?;
+        t.put(LEASES, name.as_bytes(), &bytes)?;
         Ok(true)
     })
 }
@@ -114,4 +130,74 @@ fn purge_expired_sessions(state: &State) -> Result<(), String> {
     crate::identity::purge_expired_sessions(state.store.as_ref(), now)
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn one_node_runs_a_job_and_the_lease_lapses_if_it_dies() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = coffer_storage::open_embedded(&dir.path().join("db")).unwrap();
+        let every = Duration::from_secs(60);
+        let t0 = datetime!(2026-01-01 0:00 UTC);
+        assert!(acquire_lease(st.as_ref(), "a", "job", every, t0).unwrap());
+        // Not due again for node a; held for node b.
+        assert!(
+            !acquire_lease(
+                st.as_ref(),
+                "a",
+                "job",
+                every,
+                t0 + time::Duration::seconds(30)
+            )
+            .unwrap()
+        );
+        assert!(
+            !acquire_lease(
+                st.as_ref(),
+                "b",
+                "job",
+                every,
+                t0 + time::Duration::seconds(90)
+            )
+            .unwrap()
+        );
+        // a keeps running it when due.
+        assert!(
+            acquire_lease(
+                st.as_ref(),
+                "a",
+                "job",
+                every,
+                t0 + time::Duration::seconds(61)
+            )
+            .unwrap()
+        );
+        // a dies: once its lease lapses (two periods), b takes over.
+        assert!(
+            !acquire_lease(
+                st.as_ref(),
+                "b",
+                "job",
+                every,
+                t0 + time::Duration::seconds(150)
+            )
+            .unwrap()
+        );
+        assert!(
+            acquire_lease(
+                st.as_ref(),
+                "b",
+                "job",
+                every,
+                t0 + time::Duration::seconds(182)
+            )
+            .unwrap()
+        );
+        // Jobs are independent.
+        assert!(acquire_lease(st.as_ref(), "a", "other", every, t0).unwrap());
+    }
 }

@@ -14,3 +14,4 @@ mod auth;
 mod authz;
 mod kit;
 mod plaintext;
+mod unseal;

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
 cargo build --release --locked --quiet --bin coffer
-BIN=target/release/coffer
+BIN=${CARGO_TARGET_DIR:-target}/release/coffer
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }

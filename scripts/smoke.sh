@@ -3,7 +3,7 @@
 # Usage: scripts/smoke.sh [path/to/coffer]   (default: target/debug/coffer, built if missing)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-target/debug/coffer}
+BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/coffer}
 [ -x "$BIN" ] || cargo build --quiet --bin coffer
 PASS=0; FAIL=0
 WORK=$(mktemp -d)

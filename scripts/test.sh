@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo nextest run --workspace --locked --no-fail-fast
 cargo build --locked --bin coffer
-bash scripts/smoke.sh target/debug/coffer
+bash scripts/smoke.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"

@@ -141,63 +141,25 @@ mod tests {
     fn one_node_runs_a_job_and_the_lease_lapses_if_it_dies() {
         let dir = tempfile::tempdir().unwrap();
         let st = coffer_storage::open_embedded(&dir.path().join("db")).unwrap();
-        let every = Duration::from_secs(60);
         let t0 = datetime!(2026-01-01 0:00 UTC);
-        assert!(acquire_lease(st.as_ref(), "a", "job", every, t0).unwrap());
-        // Not due again for node a; held for node b.
-        assert!(
-            !acquire_lease(
-                st.as_ref(),
-                "a",
-                "job",
-                every,
-                t0 + time::Duration::seconds(30)
-            )
-            .unwrap()
-        );
-        assert!(
-            !acquire_lease(
-                st.as_ref(),
-                "b",
-                "job",
-                every,
-                t0 + time::Duration::seconds(90)
-            )
-            .unwrap()
-        );
-        // a keeps running it when due.
-        assert!(
+        // Can `node` run `job` (every 60 s) at t0 + `secs`?
+        let at = |node: &str, job: &str, secs: i64| {
             acquire_lease(
                 st.as_ref(),
-                "a",
-                "job",
-                every,
-                t0 + time::Duration::seconds(61)
+                node,
+                job,
+                Duration::from_secs(60),
+                t0 + time::Duration::seconds(secs),
             )
             .unwrap()
-        );
-        // a dies: once its lease lapses (two periods), b takes over.
-        assert!(
-            !acquire_lease(
-                st.as_ref(),
-                "b",
-                "job",
-                every,
-                t0 + time::Duration::seconds(150)
-            )
-            .unwrap()
-        );
-        assert!(
-            acquire_lease(
-                st.as_ref(),
-                "b",
-                "job",
-                every,
-                t0 + time::Duration::seconds(182)
-            )
-            .unwrap()
-        );
-        // Jobs are independent.
-        assert!(acquire_lease(st.as_ref(), "a", "other", every, t0).unwrap());
+        };
+        assert!(at("a", "job", 0));
+        assert!(!at("a", "job", 30), "not due again yet");
+        assert!(!at("b", "job", 90), "a holds the lease");
+        assert!(at("a", "job", 61), "a keeps running it when due");
+        // a dies: once its lease lapses (two periods after its last run), b takes over.
+        assert!(!at("b", "job", 150));
+        assert!(at("b", "job", 182));
+        assert!(at("a", "other", 0), "jobs are independent");
     }
 }

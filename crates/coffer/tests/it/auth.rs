@@ -136,33 +136,7 @@ async fn presigned_urls_work_until_they_expire() {
 #[tokio::test]
 async fn expired_session_token_is_refused() {
     let s = TestServer::start();
-    let (user, _) = crate::authz::user_with_policy(&s, "alice", Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#)).await;
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:user/alice"}},"Action":"sts:AssumeRole"}}]}}"#,
-        s.account
-    );
-    s.iam(&s.admin)
-        .create_role()
-        .role_name("r")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .unwrap();
-    let out = s
-        .sts(&user)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{}:role/r", s.account))
-        .role_session_name("s1")
-        .duration_seconds(900)
-        .send()
-        .await
-        .unwrap();
-    let c = out.credentials().unwrap();
-    let session = Creds {
-        akid: c.access_key_id().into(),
-        secret: c.secret_access_key().into(),
-        token: Some(c.session_token().into()),
-    };
+    let (_, session) = crate::authz::role_session(&s, "alice", "s1", 900).await;
     let who = s.sts(&session).get_caller_identity().send().await.unwrap();
     assert_eq!(
         who.arn(),

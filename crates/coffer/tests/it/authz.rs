@@ -26,6 +26,47 @@ pub async fn user_with_policy(s: &TestServer, name: &str, policy: Option<&str>) 
     (Creds::new(k.access_key_id(), k.secret_access_key()), arn)
 }
 
+/// A user allowed to assume role `r`, which trusts it, and a session of that role
+/// (`session` as its name, `seconds` long).
+pub async fn role_session(
+    s: &TestServer,
+    user: &str,
+    session: &str,
+    seconds: i32,
+) -> (Creds, Creds) {
+    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    let (creds, arn) = user_with_policy(s, user, Some(allow)).await;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    s.iam(&s.admin)
+        .create_role()
+        .role_name("r")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let out = s
+        .sts(&creds)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{}:role/r", s.account))
+        .role_session_name(session)
+        .duration_seconds(seconds)
+        .send()
+        .await
+        .unwrap();
+    let c = out.credentials().unwrap();
+    let token = Some(c.session_token().to_string());
+    (
+        creds,
+        Creds {
+            akid: c.access_key_id().into(),
+            secret: c.secret_access_key().into(),
+            token,
+        },
+    )
+}
+
 const ALLOW_CREATE_USER: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateUser","Resource":"*"}]}"#;
 
 #[tokio::test]

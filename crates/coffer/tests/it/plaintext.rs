@@ -1,39 +1,14 @@
 //! Nothing secret on disk: known secrets go in through the API, then every file of the data
 //! directory (and every PostgreSQL row) is searched for them.
 
-use crate::kit::{Creds, TestServer};
+use crate::kit::TestServer;
 use std::path::Path;
 use std::process::Command;
 
 /// Secrets minted through the API: an IAM user's secret key, and an STS session's secret
 /// key and token.
 async fn mint_secrets(s: &TestServer) -> Vec<String> {
-    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
-    let (user, arn) = crate::authz::user_with_policy(s, "holder", Some(allow)).await;
-    let trust = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{arn}"}},"Action":"sts:AssumeRole"}}]}}"#
-    );
-    s.iam(&s.admin)
-        .create_role()
-        .role_name("r")
-        .assume_role_policy_document(trust)
-        .send()
-        .await
-        .unwrap();
-    let out = s
-        .sts(&user)
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{}:role/r", s.account))
-        .role_session_name("x1")
-        .send()
-        .await
-        .unwrap();
-    let c = out.credentials().unwrap();
-    let session = Creds {
-        akid: c.access_key_id().into(),
-        secret: c.secret_access_key().into(),
-        token: Some(c.session_token().into()),
-    };
+    let (user, session) = crate::authz::role_session(s, "holder", "x1", 3600).await;
     // Use them, so that any caching or logging path is exercised too.
     s.sts(&user).get_caller_identity().send().await.unwrap();
     s.sts(&session).get_caller_identity().send().await.unwrap();

@@ -85,7 +85,15 @@ struct SealedRoot {
 
 /// The unsealed barrier. Cheap to share behind an `Arc`.
 pub struct Barrier {
+    // The root key itself is dropped (and zeroized) once the purpose keys exist; tests keep
+    // it to check that it never appears in storage.
+    #[cfg(test)]
     root: SecretKey,
+    // Purpose keys are derived once at unseal: credential lookups open a sealed secret on
+    // every request, and re-running HKDF there would be work repeated on the hot path.
+    iam_secrets: SecretKey,
+    audit_digest: SecretKey,
+    tls_keys: SecretKey,
 }
 
 impl std::fmt::Debug for Barrier {
@@ -128,7 +136,7 @@ impl Barrier {
         let root =
             coffer_crypto::open(&kek, ROOT_AAD, &rec.sealed).map_err(|_| BarrierError::WrongKey)?;
         let root = SecretKey::from_slice(&root).ok_or(BarrierError::Corrupt)?;
-        Ok(Self { root })
+        Ok(Self::from_root(root))
     }
 
     fn initialize(store: &dyn Storage, source: &UnsealSource) -> Result<Self, BarrierError> {
@@ -160,20 +168,39 @@ impl Barrier {
             Ok(true)
         })?;
         if won {
-            Ok(Self { root })
+            Ok(Self::from_root(root))
         } else {
             Self::unseal(store, source)
         }
     }
 
-    /// A key for one purpose, derived from the root key.
+    fn from_root(root: SecretKey) -> Self {
+        let derive = |p: Purpose| coffer_crypto::hkdf_sha256(root.expose(), b"", p.info());
+        Self {
+            iam_secrets: derive(Purpose::IamSecrets),
+            audit_digest: derive(Purpose::AuditDigest),
+            tls_keys: derive(Purpose::TlsKeys),
+            #[cfg(test)]
+            root,
+        }
+    }
+
+    fn key(&self, purpose: Purpose) -> &SecretKey {
+        match purpose {
+            Purpose::IamSecrets => &self.iam_secrets,
+            Purpose::AuditDigest => &self.audit_digest,
+            Purpose::TlsKeys => &self.tls_keys,
+        }
+    }
+
+    /// The key for one purpose, derived from the root key (HKDF-SHA256, `info` = purpose).
     pub fn derive(&self, purpose: Purpose) -> SecretKey {
-        coffer_crypto::hkdf_sha256(self.root.expose(), b"", purpose.info())
+        self.key(purpose).clone()
     }
 
     /// Seals `plaintext` under the purpose key, bound to `aad` (e.g. the record's id).
     pub fn seal(&self, purpose: Purpose, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        coffer_crypto::seal(&self.derive(purpose), aad, plaintext)
+        coffer_crypto::seal(self.key(purpose), aad, plaintext)
     }
 
     pub fn open(
@@ -182,7 +209,7 @@ impl Barrier {
         aad: &[u8],
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, BarrierError> {
-        coffer_crypto::open(&self.derive(purpose), aad, sealed).map_err(|_| BarrierError::WrongKey)
+        coffer_crypto::open(self.key(purpose), aad, sealed).map_err(|_| BarrierError::WrongKey)
     }
 }
 

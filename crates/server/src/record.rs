@@ -4,7 +4,7 @@
 use crate::State;
 use crate::api::{Outcome, Service};
 use crate::pipeline::{ConnInfo, header};
-use coffer_audit::{AuditEvent, DEFAULT_REDACTED_FIELDS, FailedAuthentication};
+use coffer_audit::{AuditEvent, FailedAuthentication};
 use coffer_types::{AccountId, RequestContext};
 use std::net::IpAddr;
 
@@ -98,7 +98,7 @@ pub fn build(
     if let (Err(e), Caller::Authenticated(_)) = (&outcome.result, caller) {
         event = event.with_error(&e.code, &e.message);
     }
-    // Services redact what they know to be secret; this is the second line of defence.
-    coffer_audit::redact_event(&mut event, DEFAULT_REDACTED_FIELDS);
+    // Services leave secrets out themselves; `AuditLog::append` redacts by field name as a
+    // second line of defence, so it is not repeated here.
     event
 }

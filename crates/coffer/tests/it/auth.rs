@@ -196,3 +196,41 @@ async fn health_and_metrics() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn unknown_operations_and_bad_input_get_the_protocol_error() {
+    let s = TestServer::start();
+    // Query protocol: an action STS does not have.
+    let (status, headers, body) = s
+        .signed_query(
+            &s.admin,
+            "sts",
+            "Action=GetFederationTokenX&Version=2011-06-15",
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>InvalidAction</Code>"), "{body}");
+    assert!(headers.get("x-amzn-requestid").is_some());
+    // awsJson1.1: a target whose prefix no service owns.
+    let req = http::Request::post(format!("{}/", s.endpoint))
+        .header("x-amz-target", "NoSuchService_20200101.DoThing")
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(Full::new(Bytes::from("{}")))
+        .unwrap();
+    let (status, _, body) = raw(req).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("UnknownOperationException"), "{body}");
+    // A parameter outside its documented range.
+    let e = s
+        .sts(&s.admin)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{}:role/anything", s.account))
+        .role_session_name("ok-name")
+        .duration_seconds(60)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationError", "{e:?}");
+    assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
+}

@@ -120,6 +120,13 @@ fn parse_assume_role(q: &QueryRequest) -> Result<AssumeRoleInput, StsError> {
             ))
         })?),
     };
+    // The model's range is checked before authorization, as AWS does; the role's own
+    // maximum is checked once the role is known.
+    if let Some(d) = duration_seconds.filter(|d| !(900..=43_200).contains(d)) {
+        return Err(StsError::Validation(format!(
+            "1 validation error detected: Value '{d}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200"
+        )));
+    }
     let policy = q.get("Policy").map(str::to_owned);
     let external_id = q.get("ExternalId").map(str::to_owned);
     if let Some(e) = &external_id {

@@ -1,0 +1,5 @@
+//! KMS domain logic, free of I/O: what a key spec allows, which key states permit which
+//! operations, and coffer's ciphertext blob format. The server's KMS service module adds
+//! storage, authorization, audit and the wire on top.
+
+pub mod spec;

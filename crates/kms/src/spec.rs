@@ -1,0 +1,1 @@
+//! Key specs, key usages, algorithms and the key-state table.

@@ -28,6 +28,17 @@ fn key(k: &SecretKey) -> LessSafeKey {
 pub fn seal(k: &SecretKey, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
     fill_random(&mut nonce);
+    seal_with_nonce(k, nonce, aad, plaintext)
+}
+
+/// [`seal`] with a caller-supplied nonce, for formats whose randomness is injected (so
+/// fixtures are reproducible). The nonce must never repeat under one key.
+pub fn seal_with_nonce(
+    k: &SecretKey,
+    nonce: [u8; NONCE_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(plaintext.len() + SEAL_OVERHEAD);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(plaintext);

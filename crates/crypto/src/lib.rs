@@ -8,7 +8,7 @@ mod aead;
 mod digest;
 mod kdf;
 
-pub use aead::{AeadError, SEAL_OVERHEAD, open, seal};
+pub use aead::{AeadError, SEAL_OVERHEAD, open, seal, seal_with_nonce};
 pub use digest::{Sha256, constant_time_eq, hmac_sha256, sha256, sha256_hex};
 pub use kdf::{Argon2Params, KdfError, argon2id, hkdf_sha256};
 

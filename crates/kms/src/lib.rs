@@ -2,4 +2,6 @@
 //! operations, and coffer's ciphertext blob format. The server's KMS service module adds
 //! storage, authorization, audit and the wire on top.
 
+pub mod blob;
+pub mod context;
 pub mod spec;

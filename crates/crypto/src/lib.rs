@@ -2,15 +2,36 @@
 //!
 //! Everything here is a thin, typed wrapper over aws-lc-rs (and the RustCrypto `argon2`
 //! crate for passphrase stretching, which aws-lc-rs does not offer). No primitive is
-//! implemented here. Key material lives in [`SecretKey`], which zeroizes on drop.
+//! implemented here. Key material lives in [`SecretKey`] or `Zeroizing` buffers, which
+//! zeroize on drop.
+//!
+//! Beyond AES-GCM sealing, the modules cover what AWS KMS needs: asymmetric key specs
+//! ([`AsymSpec`]), signatures ([`sign`], [`verify`]), RSA-OAEP, ECDH, HMAC and the
+//! unwrapping of imported key material.
 
 mod aead;
+mod asym;
 mod digest;
+mod ecdh;
+mod error;
 mod kdf;
+mod mac;
+mod rsa_oaep;
+mod sign;
+mod wrap;
 
 pub use aead::{AeadError, SEAL_OVERHEAD, open, seal, seal_with_nonce};
+pub use asym::{AsymSpec, generate_private_key, public_key_spki, validate_private_key};
 pub use digest::{Sha256, constant_time_eq, hmac_sha256, sha256, sha256_hex};
+pub use ecdh::ecdh_shared_secret;
+pub use error::CryptoError;
 pub use kdf::{Argon2Params, KdfError, argon2id, hkdf_sha256};
+pub use mac::{MacAlgorithm, generate_hmac_key, hmac, hmac_key_len, hmac_verify};
+pub use rsa_oaep::{OaepHash, rsa_oaep_decrypt, rsa_oaep_encrypt, rsa_oaep_max_plaintext};
+pub use sign::{MessageType, SigningAlgorithm, sign, verify};
+pub use wrap::{
+    WrappingAlgorithm, aes_kwp_unwrap, aes_kwp_wrap, unwrap_imported_material, wrap_for_import,
+};
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -42,8 +42,9 @@ pub fn null_member_message(member: &str) -> String {
     )
 }
 
-/// AWS names members in validation messages in lowerCamelCase (`keyId` for `KeyId`).
-fn lower_camel(member: &str) -> String {
+/// AWS names members in validation messages in lowerCamelCase (`keyId` for `KeyId`): only
+/// the first character changes (`AWSAccountId` is `aWSAccountId`).
+pub(crate) fn lower_camel(member: &str) -> String {
     let mut chars = member.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -51,9 +52,17 @@ fn lower_camel(member: &str) -> String {
     }
 }
 
+/// The message for a request body that is JSON but not an object.
+pub(crate) const NOT_AN_OBJECT: &str = "Start of structure or map found where not expected.";
+
 /// Decodes an operation's input. An empty body means `{}` (clients send nothing for
 /// operations without input); anything that is not a JSON object is rejected.
 pub fn json_input<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    from_value(parse_body(body)?)
+}
+
+/// Parses a request body into a JSON object (empty means `{}`).
+pub(crate) fn parse_body(body: &[u8]) -> Result<serde_json::Value, WireError> {
     let value: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Object(serde_json::Map::new())
     } else {
@@ -61,10 +70,13 @@ pub fn json_input<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
             .map_err(|_| serialization_error("Failed to parse the request body as JSON."))?
     };
     if !value.is_object() {
-        return Err(serialization_error(
-            "Start of structure or map found where not expected.",
-        ));
+        return Err(serialization_error(NOT_AN_OBJECT));
     }
+    Ok(value)
+}
+
+/// Deserialises a parsed body into the operation's input type.
+pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, WireError> {
     T::deserialize(value).map_err(|e| map_serde_error(&e.to_string()))
 }
 

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod json;
+pub mod model;
 pub mod query;
 pub mod sigv4;
 pub mod xml;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Measures the full coffer pipeline (SigV4, authorization, durable audit) for STS
-# GetCallerIdentity over HTTP and HTTPS, beside the bare HTTP floor and moto_server, all
-# driven by `coffer bench` in the same run. Prints Markdown tables for BENCHMARKS.md.
-# Usage: scripts/bench.sh [seconds-per-level]   (needs: pip install 'moto[server]')
+# GetCallerIdentity over HTTP and HTTPS, and KMS Encrypt, Decrypt and GenerateDataKey over
+# HTTP, beside the bare HTTP floor and moto_server, all driven by `coffer bench` in the same
+# run. Prints Markdown tables for BENCHMARKS.md.
+# Usage: scripts/bench.sh [seconds-per-level] [sts|kms|all]   (needs: pip install 'moto[server]')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
+WHAT=${2:-all}
 cargo build --release --locked --quiet --bin coffer
 BIN=${CARGO_TARGET_DIR:-target}/release/coffer
 WORK=$(mktemp -d)
@@ -21,14 +23,26 @@ for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:4598/ && break; sl
 KEY=$(awk -F' = ' '/aws_access_key_id/{print $2}' "$WORK/data/credentials")
 SECRET=$(awk -F' = ' '/aws_secret_access_key/{print $2}' "$WORK/data/credentials")
 
-run() { # label endpoint [extra args]
-  local label=$1 ep=$2; shift 2
-  "$BIN" bench --endpoint "$ep" --scenario sts-get-caller-identity --concurrency 1,16,64 \
+run() { # scenario label endpoint [extra args]
+  local scenario=$1 label=$2 ep=$3; shift 3
+  "$BIN" bench --endpoint "$ep" --scenario "$scenario" --concurrency 1,16,64 \
     --duration "$DUR" --warmup 1 --label "$label" --markdown "$@"
 }
-echo "### STS GetCallerIdentity, ${DUR}s per level, $(nproc) cores, $(date -u +%F)"
-echo
-run floor http://127.0.0.1:4599 --access-key x --secret-key y
-run "coffer (http)" http://127.0.0.1:4566 --access-key "$KEY" --secret-key "$SECRET" | tail -n +3
-run "coffer (https)" https://localhost:4566 --access-key "$KEY" --secret-key "$SECRET" --ca-bundle "$WORK/data/tls/ca.pem" | tail -n +3
-run moto_server http://127.0.0.1:4598 --access-key test --secret-key test | tail -n +3
+if [ "$WHAT" != kms ]; then
+  echo "### STS GetCallerIdentity, ${DUR}s per level, $(nproc) cores, $(date -u +%F)"
+  echo
+  run sts-get-caller-identity floor http://127.0.0.1:4599 --access-key x --secret-key y
+  run sts-get-caller-identity "coffer (http)" http://127.0.0.1:4566 --access-key "$KEY" --secret-key "$SECRET" | tail -n +3
+  run sts-get-caller-identity "coffer (https)" https://localhost:4566 --access-key "$KEY" --secret-key "$SECRET" --ca-bundle "$WORK/data/tls/ca.pem" | tail -n +3
+  run sts-get-caller-identity moto_server http://127.0.0.1:4598 --access-key test --secret-key test | tail -n +3
+fi
+if [ "$WHAT" != sts ]; then
+  for sc in kms-encrypt kms-decrypt kms-generate-data-key; do
+    echo
+    echo "### KMS ${sc#kms-} (signed, audited, HTTP keep-alive), ${DUR}s per level, $(nproc) cores, $(date -u +%F)"
+    echo
+    run floor floor http://127.0.0.1:4599 --access-key x --secret-key y
+    run "$sc" "coffer (http)" http://127.0.0.1:4566 --access-key "$KEY" --secret-key "$SECRET" | tail -n +3
+    run "$sc" moto_server http://127.0.0.1:4598 --access-key test --secret-key test | tail -n +3
+  done
+fi

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command (README): unit, property, conformance and integration tests,
-# then the smoke script with the real AWS CLI and boto3.
+# the smoke scripts with the real AWS CLI, boto3 and openssl, then a short fuzzing run of
+# the ciphertext and Decrypt parsers (FUZZ_SECONDS per target, default 30).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo nextest run --workspace --locked --no-fail-fast
 cargo build --locked --bin coffer
 bash scripts/smoke.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
+bash scripts/smoke-kms.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -18,6 +18,8 @@ use coffer_types::AccountId;
 #[error("{message}")]
 pub struct Denied {
     pub message: String,
+    /// True when a policy explicitly denied; grants (KMS) can only lift implicit denials.
+    pub explicit: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +68,16 @@ pub fn check(
     match (coffer_policy::authorize(&input), session_ok) {
         (Decision::Allow, true) => Ok(()),
         (Decision::ExplicitDeny, _) => {
-            Err(denied(call, ask, "with an explicit deny in a policy").into())
+            let mut d = denied(call, ask, "with an explicit deny in a policy");
+            d.explicit = true;
+            Err(d.into())
         }
-        (_, false) => Err(denied(call, ask, "because no session policy allows the action").into()),
+        (_, false) => {
+            // A session policy is a ceiling: nothing, not even a grant, lifts it.
+            let mut d = denied(call, ask, "because no session policy allows the action");
+            d.explicit = true;
+            Err(d.into())
+        }
         (Decision::ImplicitDeny, true) => {
             let why = if rp.is_some() {
                 "because no resource-based policy allows the action"
@@ -86,6 +95,7 @@ fn denied(call: &Call<'_>, ask: &Ask<'_>, why: &str) -> Denied {
             "User: {} is not authorized to perform: {} on resource: {} {why}",
             call.ctx.principal.arn, ask.action, ask.resource
         ),
+        explicit: false,
     }
 }
 

@@ -36,6 +36,8 @@ pub enum Purpose {
     IamSecrets,
     AuditDigest,
     TlsKeys,
+    /// KMS key material and import wrapping keys.
+    KmsKeys,
 }
 
 impl Purpose {
@@ -44,6 +46,7 @@ impl Purpose {
             Self::IamSecrets => b"coffer/iam-secrets/v1",
             Self::AuditDigest => b"coffer/audit-digest/v1",
             Self::TlsKeys => b"coffer/tls-keys/v1",
+            Self::KmsKeys => b"coffer/kms-keys/v1",
         }
     }
 }
@@ -94,6 +97,7 @@ pub struct Barrier {
     iam_secrets: SecretKey,
     audit_digest: SecretKey,
     tls_keys: SecretKey,
+    kms_keys: SecretKey,
 }
 
 impl std::fmt::Debug for Barrier {
@@ -180,6 +184,7 @@ impl Barrier {
             iam_secrets: derive(Purpose::IamSecrets),
             audit_digest: derive(Purpose::AuditDigest),
             tls_keys: derive(Purpose::TlsKeys),
+            kms_keys: derive(Purpose::KmsKeys),
             #[cfg(test)]
             root,
         }
@@ -190,6 +195,7 @@ impl Barrier {
             Purpose::IamSecrets => &self.iam_secrets,
             Purpose::AuditDigest => &self.audit_digest,
             Purpose::TlsKeys => &self.tls_keys,
+            Purpose::KmsKeys => &self.kms_keys,
         }
     }
 

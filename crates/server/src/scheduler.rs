@@ -114,13 +114,15 @@ async fn run_once(state: &Arc<State>, job: &Job) {
     }
 }
 
-/// The foundation's own jobs. Services add theirs to this list.
+/// Every job of the foundation and its services.
 pub fn foundation_jobs() -> Vec<Job> {
-    vec![Job {
+    let mut jobs = vec![Job {
         name: "expired-sessions",
         every: Duration::from_secs(600),
         run: Arc::new(purge_expired_sessions),
-    }]
+    }];
+    jobs.extend(crate::services::kms::jobs::jobs());
+    jobs
 }
 
 /// Deletes STS session keys whose expiry has passed (they are refused already; this

@@ -67,6 +67,11 @@ impl OffsetClock {
         let mut off = self.offset.lock().unwrap_or_else(|p| p.into_inner());
         *off += by;
     }
+
+    /// How far this clock runs ahead of the system clock.
+    pub fn offset(&self) -> Duration {
+        *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl Clock for OffsetClock {

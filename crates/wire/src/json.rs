@@ -76,7 +76,7 @@ pub(crate) fn parse_body(body: &[u8]) -> Result<serde_json::Value, WireError> {
 }
 
 /// Deserialises a parsed body into the operation's input type.
-pub(crate) fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, WireError> {
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, WireError> {
     T::deserialize(value).map_err(|e| map_serde_error(&e.to_string()))
 }
 

@@ -129,6 +129,27 @@ impl TestServer {
         aws_sdk_cloudtrail::Client::from_conf(conf)
     }
 
+    pub fn kms(&self, c: &Creds) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(c.sdk())
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
+    /// A KMS client for another region of the same server.
+    pub fn kms_in(&self, c: &Creds, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(c.sdk())
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
     /// Moves the server's clock forward.
     pub async fn advance(&self, secs: u64) {
         let uri = format!("{}/_coffer/clock/advance?seconds={secs}", self.endpoint);

@@ -13,5 +13,6 @@ mod audit;
 mod auth;
 mod authz;
 mod kit;
+mod kms;
 mod plaintext;
 mod unseal;

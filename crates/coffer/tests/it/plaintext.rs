@@ -5,20 +5,71 @@ use crate::kit::TestServer;
 use std::path::Path;
 use std::process::Command;
 
-/// Secrets minted through the API: an IAM user's secret key, and an STS session's secret
-/// key and token.
-async fn mint_secrets(s: &TestServer) -> Vec<String> {
+/// Secrets minted through the API: an IAM user's secret key, an STS session's secret key
+/// and token, a KMS plaintext, data key and data-key-pair private key, and a secret
+/// imported as key material.
+async fn mint_secrets(s: &TestServer) -> Vec<Vec<u8>> {
     let (user, session) = crate::authz::role_session(s, "holder", "x1", 3600).await;
     // Use them, so that any caching or logging path is exercised too.
     s.sts(&user).get_caller_identity().send().await.unwrap();
     s.sts(&session).get_caller_identity().send().await.unwrap();
-    vec![user.secret, session.secret, session.token.unwrap()]
+    let mut out: Vec<Vec<u8>> = [user.secret, session.secret, session.token.unwrap()]
+        .into_iter()
+        .map(String::into_bytes)
+        .collect();
+    out.extend(kms_secrets(s).await);
+    out
 }
 
-fn needles(secrets: &[String]) -> Vec<Vec<u8>> {
+async fn kms_secrets(s: &TestServer) -> Vec<Vec<u8>> {
+    use aws_sdk_kms::primitives::Blob;
+    let kms = s.kms(&s.admin);
+    let key = kms.create_key().send().await.unwrap();
+    let id = key.key_metadata().unwrap().key_id().to_string();
+    let plaintext = "kms-plaintext-7f3a9c1e5b2d4086";
+    let ct = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(plaintext.as_bytes().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    kms.decrypt()
+        .ciphertext_blob(ct.ciphertext_blob().unwrap().clone())
+        .send()
+        .await
+        .unwrap();
+    let dk = kms
+        .generate_data_key()
+        .key_id(&id)
+        .number_of_bytes(32)
+        .send()
+        .await
+        .unwrap();
+    let pair = kms
+        .generate_data_key_pair()
+        .key_id(&id)
+        .key_pair_spec(aws_sdk_kms::types::DataKeyPairSpec::EccNistP256)
+        .send()
+        .await
+        .unwrap();
+    vec![
+        plaintext.as_bytes().to_vec(),
+        dk.plaintext().unwrap().as_ref().to_vec(),
+        pair.private_key_plaintext().unwrap().as_ref().to_vec(),
+    ]
+}
+
+fn b64(b: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// Each secret as raw bytes, hex and base64: the forms it could be written in.
+fn needles(secrets: &[Vec<u8>]) -> Vec<Vec<u8>> {
     secrets
         .iter()
-        .flat_map(|s| [s.as_bytes().to_vec(), hex(s.as_bytes()).into_bytes()])
+        .flat_map(|s| [s.clone(), hex(s).into_bytes(), b64(s).into_bytes()])
         .collect()
 }
 
@@ -58,7 +109,7 @@ async fn no_secret_is_on_disk_embedded() {
     let mut control = Vec::new();
     search_dir(
         &s.data_dir,
-        &needles(&[s.admin.secret.clone()]),
+        &needles(&[s.admin.secret.clone().into_bytes()]),
         &mut control,
     );
     assert_eq!(control.len(), 1, "{control:?}");

@@ -7,6 +7,7 @@
 use super::{AuditInfo, Outcome};
 use crate::services::cloudtrail::CloudTrailError;
 use crate::services::iam::IamError;
+use crate::services::kms::KmsError;
 use crate::services::sts::StsError;
 use coffer_wire::WireError;
 use http::StatusCode;
@@ -90,6 +91,74 @@ pub fn cloudtrail(e: &CloudTrailError) -> WireError {
             tracing::error!(error = %i, "cloudtrail internal error");
             json_internal()
         }
+    }
+}
+
+pub fn kms(e: &KmsError) -> WireError {
+    let msg = e.to_string();
+    let bad = StatusCode::BAD_REQUEST;
+    let code = match e {
+        KmsError::NotFound(_) => "NotFoundException",
+        KmsError::Disabled(_) => "DisabledException",
+        KmsError::InvalidState(_) => "KMSInvalidStateException",
+        KmsError::InvalidKeyUsage(_) => "InvalidKeyUsageException",
+        KmsError::IncorrectKey(_) => "IncorrectKeyException",
+        KmsError::InvalidCiphertext(_) => "InvalidCiphertextException",
+        KmsError::InvalidArn(_) => "InvalidArnException",
+        KmsError::InvalidAliasName(_) => "InvalidAliasNameException",
+        KmsError::AlreadyExists(_) => "AlreadyExistsException",
+        KmsError::Validation(_) => "ValidationException",
+        KmsError::LimitExceeded(_) => "LimitExceededException",
+        KmsError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
+        KmsError::AccessDenied(_) => "AccessDeniedException",
+        KmsError::InvalidMarker(_) => "InvalidMarkerException",
+        KmsError::InvalidGrantId(_) => "InvalidGrantIdException",
+        KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
+        KmsError::InvalidSignature => "KMSInvalidSignatureException",
+        KmsError::InvalidMac => "KMSInvalidMacException",
+        KmsError::UnsupportedOperation(_) => "UnsupportedOperationException",
+        KmsError::Tag(_) => "TagException",
+        KmsError::DryRun => {
+            return wire(
+                StatusCode::PRECONDITION_FAILED,
+                "DryRunOperationException",
+                msg,
+            );
+        }
+        KmsError::CustomKeyStoreNotFound(_) => "CustomKeyStoreNotFoundException",
+        KmsError::ExpiredImportToken(_) => "ExpiredImportTokenException",
+        KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
+        KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
+        KmsError::Aws(a) => return kms_researched(a),
+        KmsError::Wire(w) => return w.clone(),
+        KmsError::Internal(i) => {
+            tracing::error!(error = %i, "kms internal error");
+            return WireError::receiver(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "KMSInternalException",
+                "An internal error occurred.",
+            );
+        }
+    };
+    wire(bad, code, msg)
+}
+
+/// Errors built by `coffer_kms::messages` carry their AWS code; statuses follow AWS (every
+/// KMS client error is a 400 except DryRunOperationException, 412).
+fn kms_researched(a: &coffer_kms::messages::AwsError) -> WireError {
+    use coffer_kms::messages::ErrorCode;
+    match a.code {
+        ErrorCode::KmsInternalException => WireError::receiver(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            a.code.as_str(),
+            a.message.clone(),
+        ),
+        ErrorCode::DryRunOperationException => wire(
+            StatusCode::PRECONDITION_FAILED,
+            a.code.as_str(),
+            a.message.clone(),
+        ),
+        _ => wire(StatusCode::BAD_REQUEST, a.code.as_str(), a.message.clone()),
     }
 }
 

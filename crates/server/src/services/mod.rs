@@ -3,6 +3,7 @@
 
 pub mod cloudtrail;
 pub mod iam;
+pub mod kms;
 pub mod sts;
 
 use crate::api::Service;
@@ -14,6 +15,7 @@ pub fn all() -> Vec<Arc<dyn Service>> {
         Arc::new(sts::Sts),
         Arc::new(iam::Iam),
         Arc::new(cloudtrail::CloudTrail),
+        Arc::new(kms::Kms),
     ]
 }
 

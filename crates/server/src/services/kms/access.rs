@@ -1,0 +1,270 @@
+//! Finding the key a caller names, and deciding whether the caller may use it.
+//!
+//! Authorization is AWS's: the key policy is the resource policy in `Required` mode (it
+//! must allow, directly or by delegating to the account so IAM policies count), explicit
+//! denies win, and a grant on the key can lift an implicit denial for the operations it
+//! lists when its constraints hold. Then the key-state table decides whether the
+//! operation may run in the key's current state.
+
+use super::KmsError;
+use super::store::{self, AliasRecord, GrantRecord, KeyRecord, KeyRef};
+use crate::api::Call;
+use crate::authz::{self, Ask, AuthzError, ResourcePolicy};
+use coffer_kms::context::EncryptionContext;
+use coffer_kms::messages;
+use coffer_kms::ops::Operation;
+use coffer_policy::{PolicyKind, ResourcePolicyMode};
+use coffer_storage::Txn;
+use coffer_types::AccountId;
+
+/// A resolved key and how the caller named it.
+pub struct Resolved {
+    pub key: KeyRecord,
+    pub named: KeyRef,
+}
+
+fn not_found_key(region: &str, account: AccountId, key_id: &str) -> KmsError {
+    messages::key_not_found(&store::key_arn(region, account, key_id)).into()
+}
+
+fn invalid_key_id(s: &str) -> KmsError {
+    messages::invalid_key_id(s).into()
+}
+
+/// Resolves `KeyId` as the caller wrote it. `aliases` is false for the operations that
+/// accept only a key id or key ARN.
+pub fn resolve(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    key_id: &str,
+    aliases: bool,
+) -> Result<Resolved, KmsError> {
+    let named = store::parse_key_ref(key_id).ok_or_else(|| invalid_key_id(key_id))?;
+    if named.is_alias() && !aliases {
+        return Err(invalid_key_id(key_id));
+    }
+    let region = call.ctx.region.as_str();
+    let me = call.ctx.principal.account;
+    let (region, account, id) = match &named {
+        KeyRef::Id(id) => (region.to_owned(), me, id.clone()),
+        KeyRef::Arn {
+            region: r,
+            account,
+            key_id,
+        } => (r.clone(), *account, key_id.clone()),
+        KeyRef::AliasName(name) => {
+            let a = alias_target(t, region, me, name)?;
+            (region.to_owned(), me, a.target_key_id)
+        }
+        KeyRef::AliasArn {
+            region: r,
+            account,
+            name,
+        } => {
+            let a = alias_target(t, r, *account, name)?;
+            (r.clone(), *account, a.target_key_id)
+        }
+    };
+    // A key ARN naming another region is not a key of this regional endpoint.
+    if region != call.ctx.region.as_str() {
+        return Err(messages::invalid_arn_region(&region).into());
+    }
+    let key: KeyRecord = store::get(
+        t,
+        store::KEYS,
+        &store::key_storage_key(&region, account, &id),
+    )?
+    .ok_or_else(|| not_found_key(&region, account, &id))?;
+    Ok(Resolved { key, named })
+}
+
+fn alias_target(
+    t: &mut dyn Txn,
+    region: &str,
+    account: AccountId,
+    name: &str,
+) -> Result<AliasRecord, KmsError> {
+    store::get(
+        t,
+        store::ALIASES,
+        &store::alias_storage_key(region, account, name),
+    )?
+    .ok_or_else(|| messages::alias_not_found(&store::alias_arn(region, account, name)).into())
+}
+
+/// What the request carries that conditions and grant constraints look at.
+#[derive(Default)]
+pub struct Request<'a> {
+    pub context: Option<&'a EncryptionContext>,
+    /// Extra `kms:*` condition keys for this operation.
+    pub conditions: Vec<(String, Vec<String>)>,
+}
+
+/// Authorizes `op` on `key` for the caller.
+pub fn authorize(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    r: &Resolved,
+    op: Operation,
+    req: &Request<'_>,
+) -> Result<(), KmsError> {
+    authorize_as(call, t, r, op.action(), op.as_str(), req)
+}
+
+/// Authorizes an IAM action that is not named after its operation (ReEncrypt needs
+/// `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the destination);
+/// `grant_op` is the grant operation that covers it.
+pub fn authorize_as(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    r: &Resolved,
+    action: &str,
+    grant_op: &str,
+    req: &Request<'_>,
+) -> Result<(), KmsError> {
+    let key = &r.key;
+    let arn = key.arn();
+    let extra = condition_keys(call, r, req);
+    let ask = Ask {
+        action,
+        resource: &arn,
+        extra,
+    };
+    let doc = coffer_policy::parse_with(&key.policy, PolicyKind::Resource)
+        .map_err(|e| KmsError::Internal(format!("stored key policy does not parse: {e}")))?;
+    let rp = ResourcePolicy {
+        document: &doc,
+        owner: key.account,
+        mode: ResourcePolicyMode::Required,
+    };
+    match authz::check(call, t, &ask, Some(rp)) {
+        Ok(()) => Ok(()),
+        Err(AuthzError::Denied(d)) if !d.explicit => {
+            if grant_allows(call, t, key, grant_op, req.context)? {
+                Ok(())
+            } else {
+                Err(KmsError::AccessDenied(kms_denied(call, action, &arn)))
+            }
+        }
+        Err(AuthzError::Denied(_)) => Err(KmsError::AccessDenied(kms_denied(call, action, &arn))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// AWS KMS's AccessDeniedException wording.
+fn kms_denied(call: &Call<'_>, action: &str, arn: &str) -> String {
+    format!(
+        "User: {} is not authorized to perform: {action} on resource: {arn} because no resource-based policy allows the {action} action",
+        call.ctx.principal.arn,
+    )
+}
+
+fn condition_keys(call: &Call<'_>, r: &Resolved, req: &Request<'_>) -> Vec<(String, Vec<String>)> {
+    let key = &r.key;
+    let mut c = vec![
+        (
+            "kms:CallerAccount".to_owned(),
+            vec![call.ctx.principal.account.to_string()],
+        ),
+        ("kms:KeySpec".to_owned(), vec![key.spec.as_str().to_owned()]),
+        (
+            "kms:KeyUsage".to_owned(),
+            vec![key.usage.as_str().to_owned()],
+        ),
+        (
+            "kms:KeyOrigin".to_owned(),
+            vec![key.origin.as_str().to_owned()],
+        ),
+        (
+            "kms:MultiRegion".to_owned(),
+            vec![key.is_multi_region().to_string()],
+        ),
+    ];
+    if let Some(alias) = r.named.alias_name() {
+        c.push(("kms:RequestAlias".to_owned(), vec![alias.to_owned()]));
+    }
+    for (k, v) in &key.tags {
+        c.push((format!("aws:ResourceTag/{k}"), vec![v.clone()]));
+    }
+    if let Some(ctx) = req.context {
+        for (k, v) in ctx {
+            c.push((format!("kms:EncryptionContext:{k}"), vec![v.clone()]));
+        }
+        c.push((
+            "kms:EncryptionContextKeys".to_owned(),
+            ctx.keys().cloned().collect(),
+        ));
+    }
+    c.extend(req.conditions.iter().cloned());
+    c
+}
+
+/// Whether the caller is this grant's grantee (a role's grant covers its sessions).
+pub fn is_principal(call: &Call<'_>, who: &str) -> bool {
+    let p = &call.ctx.principal;
+    who == p.arn
+        || p.role_arn.as_deref() == Some(who)
+        || (who == format!("arn:aws:iam::{}:root", p.account)
+            && p.kind == coffer_types::PrincipalKind::Root)
+}
+
+fn grant_allows(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    key: &KeyRecord,
+    grant_op: &str,
+    ctx: Option<&EncryptionContext>,
+) -> Result<bool, KmsError> {
+    let prefix = format!("{}/", key.storage_key());
+    let grants: Vec<(String, GrantRecord)> =
+        store::scan(t, store::GRANTS, &prefix, None, usize::MAX)?;
+    Ok(grants.iter().any(|(_, g)| {
+        is_principal(call, &g.grantee)
+            && g.operations.iter().any(|o| o == grant_op)
+            && constraints_hold(g, ctx)
+    }))
+}
+
+/// `EncryptionContextEquals` needs the exact context; `EncryptionContextSubset` needs
+/// every listed pair to be present. Operations without a context satisfy neither.
+fn constraints_hold(g: &GrantRecord, ctx: Option<&EncryptionContext>) -> bool {
+    let empty = EncryptionContext::new();
+    let ctx = ctx.unwrap_or(&empty);
+    if let Some(eq) = &g.context_equals
+        && eq != ctx
+    {
+        return false;
+    }
+    if let Some(sub) = &g.context_subset
+        && !sub.iter().all(|(k, v)| ctx.get(k) == Some(v))
+    {
+        return false;
+    }
+    true
+}
+
+/// Applies the key-state table: may `op` run while the key is in its current state?
+pub fn check_state(key: &KeyRecord, op: Operation) -> Result<(), KmsError> {
+    coffer_kms::ops::state_check(op, key.state)
+        .map_err(|e| messages::state_error(e, &key.arn()).into())
+}
+
+/// Grant tokens coffer issues: a fixed prefix and 43 base64url characters (32 random
+/// bytes). Grants take effect at once in coffer, so a valid token adds no permission;
+/// a malformed one is refused as AWS refuses it.
+pub const GRANT_TOKEN_PREFIX: &str = "cfgt1";
+
+pub fn check_grant_tokens(tokens: &[String]) -> Result<(), KmsError> {
+    let valid = |t: &String| {
+        t.strip_prefix(GRANT_TOKEN_PREFIX).is_some_and(|rest| {
+            rest.len() == 43
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    };
+    match tokens.iter().find(|t| !valid(t)) {
+        Some(_) => Err(KmsError::InvalidGrantToken("Invalid grant token".into())),
+        None => Ok(()),
+    }
+}

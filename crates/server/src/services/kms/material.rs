@@ -1,0 +1,108 @@
+//! Key material: generation for each key spec, and sealing under the barrier.
+//!
+//! Each version's material is sealed with the barrier's KMS purpose key and bound (as
+//! associated data) to the account, key id and version, so sealed material copied onto
+//! another key record does not open. The region is not bound: multi-Region replicas carry
+//! the primary's sealed material unchanged.
+
+use super::KmsError;
+use super::store::KeyRecord;
+use crate::barrier::{Barrier, Purpose};
+use coffer_crypto::{AsymSpec, MacAlgorithm};
+use coffer_kms::spec::KeySpec;
+use coffer_types::AccountId;
+use zeroize::Zeroizing;
+
+pub fn asym_spec(spec: KeySpec) -> Option<AsymSpec> {
+    Some(match spec {
+        KeySpec::Rsa2048 => AsymSpec::Rsa2048,
+        KeySpec::Rsa3072 => AsymSpec::Rsa3072,
+        KeySpec::Rsa4096 => AsymSpec::Rsa4096,
+        KeySpec::EccNistP256 => AsymSpec::EccNistP256,
+        KeySpec::EccNistP384 => AsymSpec::EccNistP384,
+        KeySpec::EccNistP521 => AsymSpec::EccNistP521,
+        KeySpec::EccSecgP256k1 => AsymSpec::EccSecgP256k1,
+        KeySpec::EccNistEdwards25519 => AsymSpec::EccNistEd25519,
+        _ => return None,
+    })
+}
+
+pub fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithm> {
+    Some(match spec {
+        KeySpec::Hmac224 => MacAlgorithm::HmacSha224,
+        KeySpec::Hmac256 => MacAlgorithm::HmacSha256,
+        KeySpec::Hmac384 => MacAlgorithm::HmacSha384,
+        KeySpec::Hmac512 => MacAlgorithm::HmacSha512,
+        _ => return None,
+    })
+}
+
+/// Fresh material for a key of `spec`: 32 bytes for symmetric keys, the spec's key length
+/// for HMAC keys, a PKCS#8 private key for asymmetric keys.
+pub fn generate(spec: KeySpec) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    if let Some(a) = asym_spec(spec) {
+        return coffer_crypto::generate_private_key(a)
+            .map_err(|e| KmsError::Internal(format!("key generation: {e}")));
+    }
+    let len = match mac_algorithm(spec) {
+        Some(m) => coffer_crypto::hmac_key_len(m),
+        None => 32,
+    };
+    Ok(Zeroizing::new(coffer_crypto::random_bytes(len)))
+}
+
+/// Checks imported material is usable for `spec` (length for symmetric and HMAC keys, a
+/// matching private key for asymmetric keys).
+pub fn validate_import(spec: KeySpec, material: &[u8]) -> bool {
+    if let Some(a) = asym_spec(spec) {
+        return coffer_crypto::validate_private_key(a, material).is_ok();
+    }
+    match mac_algorithm(spec) {
+        // AWS accepts HMAC material between the spec's minimum and 64 bytes... coffer
+        // requires at least the spec's key length and at most 64 bytes, as AWS documents.
+        Some(m) => (coffer_crypto::hmac_key_len(m)..=64).contains(&material.len()),
+        None => material.len() == 32,
+    }
+}
+
+fn aad(account: AccountId, key_id: &str, version: u32) -> Vec<u8> {
+    format!("coffer/kms/material/v1/{account}/{key_id}/{version}").into_bytes()
+}
+
+pub fn seal(
+    barrier: &Barrier,
+    account: AccountId,
+    key_id: &str,
+    version: u32,
+    material: &[u8],
+) -> Vec<u8> {
+    barrier.seal(Purpose::KmsKeys, &aad(account, key_id, version), material)
+}
+
+/// The plaintext material of one version of `key`.
+pub fn open(
+    barrier: &Barrier,
+    key: &KeyRecord,
+    version: u32,
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    let v = key
+        .version(version)
+        .ok_or_else(|| KmsError::InvalidCiphertext(format!("no key version {version}")))?;
+    let sealed = v
+        .sealed
+        .as_ref()
+        .ok_or_else(|| KmsError::Internal("key material is absent".into()))?;
+    barrier
+        .open(
+            Purpose::KmsKeys,
+            &aad(key.account, &key.key_id, version),
+            sealed,
+        )
+        .map_err(|_| KmsError::Internal(format!("sealed material of {} did not open", key.arn())))
+}
+
+/// AWS's 64-hex-digit `KeyMaterialId`: here a digest naming the key and version, so it is
+/// stable across replicas and reveals nothing about the material.
+pub fn material_id(account: AccountId, key_id: &str, version: u32) -> String {
+    coffer_crypto::sha256_hex(&aad(account, key_id, version))
+}

@@ -1,0 +1,148 @@
+//! KMS (awsJson1.1, `X-Amz-Target: TrentService.<Op>`).
+//!
+//! Layout: `store` (records and key-name resolution), `material` (generation and sealing of
+//! key material), `access` (key policy + grants authorization, key-state gate), `metadata`
+//! (KeyMetadata output), and one module per group of operations. The pure domain rules
+//! (specs, algorithms, the key-state table, the ciphertext blob) live in `coffer-kms`.
+
+mod access;
+mod aliases;
+mod crypto;
+mod error;
+mod grants;
+mod import;
+pub mod jobs;
+mod keys;
+mod managed;
+mod material;
+mod metadata;
+mod policy;
+mod replicate;
+mod rotation;
+pub mod store;
+mod tags;
+mod wire;
+
+pub use error::KmsError;
+pub use managed::managed_key;
+
+use crate::api::{ApiInput, AuditInfo, Call, Outcome, Reply, Service};
+use coffer_kms::ops::Operation;
+use coffer_wire::Protocol;
+use serde_json::Value;
+
+pub struct Kms;
+
+pub const TARGET_PREFIX: &str = "TrentService";
+
+impl Service for Kms {
+    fn signing_name(&self) -> &'static str {
+        "kms"
+    }
+    fn event_source(&self) -> &'static str {
+        "kms.amazonaws.com"
+    }
+    fn protocol(&self) -> Protocol {
+        Protocol::AwsJson11
+    }
+    fn json_target_prefixes(&self) -> &'static [&'static str] {
+        &[TARGET_PREFIX]
+    }
+
+    fn call(&self, call: &Call<'_>, input: ApiInput<'_>) -> Outcome {
+        let ApiInput::Json { operation, body } = input else {
+            return crate::api::errors::protocol_mismatch("kms");
+        };
+        let mut audit = AuditInfo {
+            event_name: operation.to_owned(),
+            ..Default::default()
+        };
+        let result = match operation.parse::<Operation>() {
+            Ok(op) => {
+                audit.read_only = op.read_only();
+                wire::decode(op, body).and_then(|v| dispatch(call, op, v, &mut audit))
+            }
+            Err(_) => Err(KmsError::Wire(coffer_wire::json::unknown_operation())),
+        };
+        if let Err(e) = &result
+            && audit.detail.is_none()
+        {
+            audit.detail = e.audit_detail();
+        }
+        Outcome {
+            result: result
+                .map(Reply::Json)
+                .map_err(|e| crate::api::errors::kms(&e)),
+            audit,
+        }
+    }
+}
+
+/// Routes a validated input to its handler. Every operation of the API has an arm.
+fn dispatch(
+    call: &Call<'_>,
+    op: Operation,
+    input: Value,
+    audit: &mut AuditInfo,
+) -> Result<Value, KmsError> {
+    use Operation as O;
+    let i = input;
+    match op {
+        O::CreateKey => keys::create_key(call, wire::typed(i)?, audit),
+        O::DescribeKey => keys::describe_key(call, wire::typed(i)?, audit),
+        O::ListKeys => keys::list_keys(call, wire::typed(i)?, audit),
+        O::UpdateKeyDescription => keys::update_description(call, wire::typed(i)?, audit),
+        O::EnableKey => keys::set_enabled(call, op, wire::typed(i)?, audit),
+        O::DisableKey => keys::set_enabled(call, op, wire::typed(i)?, audit),
+        O::ScheduleKeyDeletion => keys::schedule_deletion(call, wire::typed(i)?, audit),
+        O::CancelKeyDeletion => keys::cancel_deletion(call, wire::typed(i)?, audit),
+        O::GetKeyLastUsage => keys::last_usage(call, wire::typed(i)?, audit),
+        O::Encrypt => crypto::encrypt(call, wire::typed(i)?, audit),
+        O::Decrypt => crypto::decrypt(call, wire::typed(i)?, audit),
+        O::ReEncrypt => crypto::re_encrypt(call, wire::typed(i)?, audit),
+        O::GenerateDataKey | O::GenerateDataKeyWithoutPlaintext => {
+            crypto::generate_data_key(call, op, wire::typed(i)?, audit)
+        }
+        O::GenerateDataKeyPair | O::GenerateDataKeyPairWithoutPlaintext => {
+            crypto::generate_data_key_pair(call, op, wire::typed(i)?, audit)
+        }
+        O::GenerateRandom => crypto::generate_random(call, wire::typed(i)?, audit),
+        O::Sign => crypto::sign(call, wire::typed(i)?, audit),
+        O::Verify => crypto::verify(call, wire::typed(i)?, audit),
+        O::GenerateMac => crypto::generate_mac(call, wire::typed(i)?, audit),
+        O::VerifyMac => crypto::verify_mac(call, wire::typed(i)?, audit),
+        O::GetPublicKey => crypto::get_public_key(call, wire::typed(i)?, audit),
+        O::DeriveSharedSecret => crypto::derive_shared_secret(call, wire::typed(i)?, audit),
+        O::EnableKeyRotation => rotation::enable(call, wire::typed(i)?, audit),
+        O::DisableKeyRotation => rotation::disable(call, wire::typed(i)?, audit),
+        O::GetKeyRotationStatus => rotation::status(call, wire::typed(i)?, audit),
+        O::RotateKeyOnDemand => rotation::on_demand(call, wire::typed(i)?, audit),
+        O::ListKeyRotations => rotation::list(call, wire::typed(i)?, audit),
+        O::CreateAlias => aliases::create(call, wire::typed(i)?, audit),
+        O::UpdateAlias => aliases::update(call, wire::typed(i)?, audit),
+        O::DeleteAlias => aliases::delete(call, wire::typed(i)?, audit),
+        O::ListAliases => aliases::list(call, wire::typed(i)?, audit),
+        O::GetKeyPolicy => policy::get(call, wire::typed(i)?, audit),
+        O::PutKeyPolicy => policy::put(call, wire::typed(i)?, audit),
+        O::ListKeyPolicies => policy::list(call, wire::typed(i)?, audit),
+        O::CreateGrant => grants::create(call, wire::typed(i)?, audit),
+        O::ListGrants => grants::list(call, wire::typed(i)?, audit),
+        O::ListRetirableGrants => grants::list_retirable(call, wire::typed(i)?, audit),
+        O::RetireGrant => grants::retire(call, wire::typed(i)?, audit),
+        O::RevokeGrant => grants::revoke(call, wire::typed(i)?, audit),
+        O::TagResource => tags::tag(call, wire::typed(i)?, audit),
+        O::UntagResource => tags::untag(call, wire::typed(i)?, audit),
+        O::ListResourceTags => tags::list(call, wire::typed(i)?, audit),
+        O::ReplicateKey => replicate::replicate(call, wire::typed(i)?, audit),
+        O::UpdatePrimaryRegion => replicate::update_primary(call, wire::typed(i)?, audit),
+        O::GetParametersForImport => import::get_parameters(call, wire::typed(i)?, audit),
+        O::ImportKeyMaterial => import::import(call, wire::typed(i)?, audit),
+        O::DeleteImportedKeyMaterial => import::delete(call, wire::typed(i)?, audit),
+        O::CreateCustomKeyStore
+        | O::ConnectCustomKeyStore
+        | O::DeleteCustomKeyStore
+        | O::DescribeCustomKeyStores
+        | O::DisconnectCustomKeyStore
+        | O::UpdateCustomKeyStore => keys::custom_key_store(call, op, i, audit),
+    }
+}

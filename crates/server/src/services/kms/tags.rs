@@ -1,0 +1,163 @@
+//! Tags: TagResource, UntagResource, ListResourceTags, and tag validation for CreateKey.
+
+use super::KmsError;
+use super::keys::{self, Tag, audit_key};
+use crate::api::{AuditInfo, Call};
+use coffer_kms::ops::Operation;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// AWS's limit of tags per KMS key.
+const MAX_TAGS: usize = 50;
+
+fn check_tag(t: &Tag) -> Result<(), KmsError> {
+    if t.tag_key.starts_with("aws:") {
+        return Err(KmsError::Tag(
+            "Tag keys beginning with 'aws:' are reserved by AWS.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates tags of a new key; later duplicates of a key overwrite earlier ones, as AWS does.
+pub fn validate_new(tags: &[Tag]) -> Result<Vec<(String, String)>, KmsError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in tags {
+        check_tag(t)?;
+        merge(&mut out, &t.tag_key, &t.tag_value);
+    }
+    if out.len() > MAX_TAGS {
+        return Err(too_many());
+    }
+    Ok(out)
+}
+
+fn too_many() -> KmsError {
+    KmsError::LimitExceeded(format!(
+        "The request would cause the key to exceed the limit of {MAX_TAGS} tags."
+    ))
+}
+
+fn merge(tags: &mut Vec<(String, String)>, k: &str, v: &str) {
+    match tags.iter_mut().find(|(key, _)| key == k) {
+        Some(existing) => existing.1 = v.to_owned(),
+        None => tags.push((k.to_owned(), v.to_owned())),
+    }
+}
+
+/// `aws:RequestTag/<k>` and `aws:TagKeys`, for policies that constrain tagging.
+pub fn request_tag_conditions(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut c: Vec<(String, Vec<String>)> = tags
+        .iter()
+        .map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()]))
+        .collect();
+    if !tags.is_empty() {
+        c.push((
+            "aws:TagKeys".to_owned(),
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        ));
+    }
+    c
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagInput {
+    key_id: String,
+    tags: Vec<Tag>,
+}
+
+pub fn tag(call: &Call<'_>, input: TagInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
+    audit.request_parameters = Some(json!({
+        "keyId": input.key_id,
+        "tags": input.tags.iter().map(|t| json!({"tagKey": t.tag_key, "tagValue": t.tag_value})).collect::<Vec<_>>(),
+    }));
+    for t in &input.tags {
+        check_tag(t)?;
+    }
+    keys::update_key(
+        call,
+        &input.key_id,
+        Operation::TagResource,
+        audit,
+        |_, k| {
+            let mut next = k.tags.clone();
+            for t in &input.tags {
+                merge(&mut next, &t.tag_key, &t.tag_value);
+            }
+            if next.len() > MAX_TAGS {
+                return Err(too_many());
+            }
+            k.tags = next;
+            Ok(())
+        },
+    )?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UntagInput {
+    key_id: String,
+    tag_keys: Vec<String>,
+}
+
+pub fn untag(call: &Call<'_>, input: UntagInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
+    audit.request_parameters = Some(json!({ "keyId": input.key_id, "tagKeys": input.tag_keys }));
+    if input.tag_keys.iter().any(|k| k.starts_with("aws:")) {
+        return Err(KmsError::Tag(
+            "Tag keys beginning with 'aws:' are reserved by AWS.".into(),
+        ));
+    }
+    keys::update_key(
+        call,
+        &input.key_id,
+        Operation::UntagResource,
+        audit,
+        |_, k| {
+            k.tags.retain(|(key, _)| !input.tag_keys.contains(key));
+            Ok(())
+        },
+    )?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListInput {
+    key_id: String,
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+pub fn list(call: &Call<'_>, input: ListInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
+    audit.request_parameters = Some(json!({ "keyId": input.key_id }));
+    let limit = keys::page_limit(input.limit, 50, 50)?;
+    let start = match &input.marker {
+        None => 0,
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| KmsError::InvalidMarker("Invalid marker".into()))?,
+    };
+    let r = keys::read_key(
+        call,
+        &input.key_id,
+        false,
+        Operation::ListResourceTags,
+        audit,
+    )?;
+    audit_key(audit, &r.key);
+    let all = &r.key.tags;
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
+        .collect();
+    let end = start + page.len();
+    let mut out = json!({ "Tags": page, "Truncated": end < all.len() });
+    if end < all.len() {
+        out["NextMarker"] = json!(end.to_string());
+    }
+    Ok(out)
+}

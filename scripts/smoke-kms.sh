@@ -72,7 +72,7 @@ for _ in $(seq 50); do
   if out=$("${K[@]}" describe-key --key-id "$KEY" 2>&1); then sleep 0.2; else grep -q NotFoundException <<<"$out" && GONE=yes; break; fi
 done
 [ "$GONE" = yes ] && ok "key and material destroyed when the deletion window passed" || bad "key not destroyed" "$out"
-refuse "its ciphertext can never be decrypted again" NotFoundException "${K[@]}" decrypt --ciphertext-blob "fileb://$WORK/ct1.bin" --encryption-context app=smoke
+refuse "its ciphertext can never be decrypted again" InvalidCiphertextException "${K[@]}" decrypt --ciphertext-blob "fileb://$WORK/ct1.bin" --encryption-context app=smoke
 refuse "its alias went with it" NotFoundException "${K[@]}" describe-key --key-id alias/smoke
 
 # --- Cross-account use through the key policy ------------------------------------------

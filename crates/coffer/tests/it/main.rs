@@ -14,5 +14,6 @@ mod auth;
 mod authz;
 mod kit;
 mod kms;
+mod kms_matrix;
 mod plaintext;
 mod unseal;

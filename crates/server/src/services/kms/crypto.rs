@@ -16,6 +16,7 @@ use crate::authz::{self, Ask};
 use coffer_crypto::{MessageType as CMessageType, OaepHash};
 use coffer_kms::blob::{self, BlobHeader, BlobRandom};
 use coffer_kms::context::EncryptionContext;
+use coffer_kms::messages::ErrorCode;
 use coffer_kms::ops::Operation;
 use coffer_kms::spec::{
     self, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm,
@@ -290,7 +291,15 @@ fn open_ciphertext(
                     }
                     named
                 } else {
-                    access::resolve(call, t, &blob_arn, false)?
+                    // The blob's key reference is internal: a key that does not exist here
+                    // (deleted, or never ours) makes the blob invalid, and the wire says no
+                    // more than that. The audit record keeps the detail.
+                    access::resolve(call, t, &blob_arn, false).map_err(|e| match e {
+                        KmsError::Aws(a) if a.code == ErrorCode::NotFoundException => {
+                            KmsError::InvalidCiphertext(format!("{blob_arn}: {}", a.message))
+                        }
+                        other => other,
+                    })?
                 }
             }
             (None, Some(given)) => access::resolve(call, t, given, true)?,
@@ -723,6 +732,9 @@ fn signing_setup(
 fn crypto_input_error(e: coffer_crypto::CryptoError) -> KmsError {
     match e {
         coffer_crypto::CryptoError::InvalidInput(msg) => KmsError::Validation(msg.to_owned()),
+        coffer_crypto::CryptoError::Unsupported(msg) => {
+            KmsError::UnsupportedOperation(format!("{msg} is not supported by this KMS endpoint."))
+        }
         other => KmsError::Internal(other.to_string()),
     }
 }

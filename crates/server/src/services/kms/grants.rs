@@ -183,8 +183,11 @@ pub fn create(call: &Call<'_>, i: CreateInput, audit: &mut AuditInfo) -> Result<
                 && g.context_subset == constraints.encryption_context_subset
                 && g.context_equals == constraints.encryption_context_equals
         });
-        if let Some((_, g)) = same {
-            return Ok((r.key, g.grant_id.clone()));
+        if let Some((sk, g)) = same {
+            let mut g = g.clone();
+            g.token_hashes.push(token_hash(&token));
+            store::put(t, store::GRANTS, sk, &g)?;
+            return Ok((r.key, g.grant_id));
         }
         if existing.len() >= MAX_GRANTS_PER_KEY {
             return Err(KmsError::LimitExceeded(format!(
@@ -204,7 +207,7 @@ pub fn create(call: &Call<'_>, i: CreateInput, audit: &mut AuditInfo) -> Result<
             operations: op_names.clone(),
             context_subset: constraints.encryption_context_subset.clone(),
             context_equals: constraints.encryption_context_equals.clone(),
-            token_hash: token_hash(&token),
+            token_hashes: vec![token_hash(&token)],
         };
         store::put(t, store::GRANTS, &grant_key(&r.key, &grant_id), &g)?;
         Ok::<_, KmsError>((r.key, grant_id))
@@ -339,7 +342,7 @@ pub fn retire(call: &Call<'_>, i: RetireInput, audit: &mut AuditInfo) -> Result<
                 let h = token_hash(tok);
                 grants_in_region(t, &region)?
                     .into_iter()
-                    .find(|(_, g)| g.token_hash == h)
+                    .find(|(_, g)| g.token_hashes.contains(&h))
                     .ok_or_else(|| KmsError::InvalidGrantToken("Invalid grant token".into()))?
             }
             (None, Some(k), Some(id)) => {

@@ -581,9 +581,23 @@ pub fn custom_key_store(
         {
             Ok(json!({ "CustomKeyStores": [], "Truncated": false }))
         }
-        Operation::CreateCustomKeyStore => Err(KmsError::UnsupportedOperation(
-            "Custom key stores are not supported by this KMS endpoint.".into(),
-        )),
+        // CloudHSM clusters and external key store proxies do not exist for coffer, so
+        // creating a store fails as AWS fails for a cluster or proxy it cannot find.
+        Operation::CreateCustomKeyStore => {
+            let xks = input.get("CustomKeyStoreType").and_then(Value::as_str)
+                == Some("EXTERNAL_KEY_STORE");
+            Err(KmsError::Aws(if xks {
+                messages::AwsError {
+                    code: messages::ErrorCode::XksProxyUriUnreachableException,
+                    message: "KMS cannot reach the external key store proxy.".into(),
+                }
+            } else {
+                messages::AwsError {
+                    code: messages::ErrorCode::CloudHsmClusterNotFoundException,
+                    message: "The specified AWS CloudHSM cluster was not found.".into(),
+                }
+            }))
+        }
         _ => Err(KmsError::CustomKeyStoreNotFound(String::new())),
     }
 }

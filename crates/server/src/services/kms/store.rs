@@ -33,7 +33,8 @@ pub struct KeyVersion {
     /// `AUTOMATIC`, `ON_DEMAND`, or `None` for the original material.
     pub rotation_type: Option<String>,
     /// The material sealed under the barrier's KMS purpose key; `None` while an EXTERNAL key
-    /// waits for (or has lost) its imported material.
+    /// waits for (or has lost) its imported material. Base64 in the record.
+    #[serde(with = "b64_opt")]
     pub sealed: Option<Vec<u8>>,
     /// For imported material: SHA-256 (hex) of the material, so a re-import can be checked
     /// to be the same material after the original was deleted or expired.
@@ -129,9 +130,9 @@ pub struct GrantRecord {
     pub operations: Vec<String>,
     pub context_subset: Option<EncryptionContext>,
     pub context_equals: Option<EncryptionContext>,
-    /// SHA-256 of the grant token, so a token can be honoured before it is "eventually
-    /// consistent" (in coffer it is immediately) without storing the token itself.
-    pub token_hash: String,
+    /// SHA-256 of every token issued for this grant (a repeated named CreateGrant returns
+    /// the same grant with a new token; all of them work), never the tokens themselves.
+    pub token_hashes: Vec<String>,
 }
 
 /// Parameters issued by `GetParametersForImport`: the wrapping private key, sealed.
@@ -139,9 +140,46 @@ pub struct GrantRecord {
 pub struct ImportParams {
     pub wrapping_spec: String,
     pub algorithm: String,
+    #[serde(with = "b64")]
     pub sealed_private_key: Vec<u8>,
     pub token_hash: String,
     pub valid_to: OffsetDateTime,
+}
+
+/// Sealed bytes are stored as base64 strings: a JSON array of numbers would triple the
+/// record and slow down every read of a key.
+mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        STANDARD.decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+mod b64_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => super::b64::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        use base64::Engine;
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| base64::engine::general_purpose::STANDARD.decode(s))
+            .transpose()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 pub fn key_arn(region: &str, account: AccountId, key_id: &str) -> String {

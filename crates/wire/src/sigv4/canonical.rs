@@ -150,22 +150,47 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
 
 /// Hex HMAC of the string to sign under the derived key.
 pub fn signature(secret: &str, date: &str, region: &str, service: &str, sts: &str) -> String {
-    let key = signing_key(secret, date, region, service);
-    hex::encode(hmac_sha256(&key, sts.as_bytes()))
+    signature_with_key(&signing_key(secret, date, region, service), sts)
 }
 
-/// `yyyymmddThhmmssZ` in UTC; written by hand because it cannot fail.
+/// Hex HMAC of the string to sign under an already derived signing key.
+pub fn signature_with_key(key: &[u8; 32], sts: &str) -> String {
+    hex::encode(hmac_sha256(key, sts.as_bytes()))
+}
+
+/// `yyyymmddThhmmssZ` in UTC; written by hand because it cannot fail (and is on every
+/// request's path, where `format!` would cost more than the rest of the date handling).
 pub fn amz_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let mut s = String::with_capacity(16);
+    // Years outside 0..=9999 cannot be written in four digits; `format!` pads, so do we.
+    if !(0..=9999).contains(&t.year()) {
+        return format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
+    push_digits(&mut s, t.year().unsigned_abs(), 4);
+    push_digits(&mut s, u32::from(u8::from(t.month())), 2);
+    push_digits(&mut s, u32::from(t.day()), 2);
+    s.push('T');
+    push_digits(&mut s, u32::from(t.hour()), 2);
+    push_digits(&mut s, u32::from(t.minute()), 2);
+    push_digits(&mut s, u32::from(t.second()), 2);
+    s.push('Z');
+    s
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_digits(s: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        s.push(char::from_digit((n / 10u32.pow(i)) % 10, 10).unwrap_or('0'));
+    }
 }
 
 /// Parses `yyyymmddThhmmssZ`; `None` for anything else.

@@ -1,8 +1,8 @@
 //! Step two of verification: recompute the signature with the secret the server looked up.
 
 use super::canonical::{
-    CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, fold_headers, signature,
-    string_to_sign,
+    CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, fold_headers,
+    signature_with_key, signing_key, string_to_sign,
 };
 use super::error::SigV4Error;
 use super::parse::Parsed;
@@ -56,6 +56,32 @@ pub fn verify(
     now: OffsetDateTime,
     opts: &VerifyOptions,
 ) -> Result<(), SigV4Error> {
+    verify_with(parsed, parts, body_sha256_hex, now, opts, |scope| {
+        signing_key(secret_access_key, scope.date, scope.region, scope.service)
+    })
+}
+
+/// The credential scope a signing key is derived for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope<'a> {
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
+/// Like [`verify`], but takes the derived signing key from `key_for` rather than running
+/// the four-HMAC derivation itself, so a server can reuse the key of a (secret, date,
+/// region, service) it has seen. `key_for` must return
+/// [`signing_key`]`(secret, scope.date, scope.region, scope.service)` for the caller's
+/// secret; it is only called once the cheap structural checks have passed.
+pub fn verify_with(
+    parsed: &Parsed,
+    parts: &Parts,
+    body_sha256_hex: &str,
+    now: OffsetDateTime,
+    opts: &VerifyOptions,
+    key_for: impl FnOnce(Scope<'_>) -> [u8; 32],
+) -> Result<(), SigV4Error> {
     check_scope(parsed)?;
     check_time(parsed, now, opts)?;
     let payload = payload_hash(parsed, parts, body_sha256_hex, opts)?;
@@ -72,13 +98,12 @@ pub fn verify(
     });
     let request_date = amz_date(parsed.request_time);
     let sts = string_to_sign(&request_date, &parsed.credential_scope(), &creq);
-    let expected = signature(
-        secret_access_key,
-        &parsed.scope_date,
-        &parsed.region,
-        &parsed.service,
-        &sts,
-    );
+    let key = key_for(Scope {
+        date: &parsed.scope_date,
+        region: &parsed.region,
+        service: &parsed.service,
+    });
+    let expected = signature_with_key(&key, &sts);
     if constant_time_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
         Ok(())
     } else {

@@ -185,8 +185,9 @@ impl CredentialCache {
     }
 }
 
-/// The server's storage: passes everything through, and invalidates cached credentials
-/// whose key records a write transaction touched.
+/// The server's storage: passes everything through, runs each transaction through
+/// [`crate::blocking::run`] (request handlers call it from runtime workers), and
+/// invalidates cached credentials whose key records a write transaction touched.
 pub struct WatchedStorage {
     inner: Arc<dyn Storage>,
     cache: Arc<CredentialCache>,
@@ -204,10 +205,12 @@ impl Storage for WatchedStorage {
         f: &mut dyn FnMut(&mut dyn Txn) -> Result<(), TxnError>,
     ) -> Result<(), StorageError> {
         let mut touched = Vec::new();
-        let result = self.inner.write_txn(&mut |txn| {
-            f(&mut WatchTxn {
-                inner: txn,
-                touched: &mut touched,
+        let result = crate::blocking::run(|| {
+            self.inner.write_txn(&mut |txn| {
+                f(&mut WatchTxn {
+                    inner: txn,
+                    touched: &mut touched,
+                })
             })
         });
         // Invalidating after a failed or retried attempt too is merely conservative; it
@@ -222,7 +225,7 @@ impl Storage for WatchedStorage {
         &self,
         f: &mut dyn FnMut(&mut dyn Txn) -> Result<(), TxnError>,
     ) -> Result<(), StorageError> {
-        self.inner.read_txn(f)
+        crate::blocking::run(|| self.inner.read_txn(f))
     }
 
     fn backend(&self) -> &'static str {

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod authz;
 pub mod barrier;
+pub mod blocking;
 pub mod bootstrap;
 pub mod config;
 pub mod credential_cache;

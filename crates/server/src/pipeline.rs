@@ -2,6 +2,9 @@
 //! read body -> route (service, protocol, typed input) -> authenticate (SigV4) -> service
 //! (authorize + run) -> audit (durable) -> encode.
 //!
+//! Everything runs on the runtime worker that read the request; see `crate::blocking` for
+//! how storage and file I/O keep from stalling it.
+//!
 //! Every request that reaches routing produces exactly one audit record, refused ones
 //! included, and its response is sent only after that record is durable.
 
@@ -105,12 +108,12 @@ async fn serve(
     started: Instant,
 ) -> Response<Body> {
     let service = routed.service.clone();
-    let st = state.clone();
-    let rid = request_id.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        authenticate_and_call(&st, &parts, &body, &routed, conn, &rid)
-    })
-    .await;
+    // Inline on this worker: storage (and other blocking work) steps off the worker by
+    // itself (`crate::blocking`), and most calls never block. A panicking service still
+    // gets its client a 500 rather than a dropped connection.
+    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        authenticate_and_call(&state, &parts, &body, &routed, conn, &request_id)
+    }));
     let (outcome, caller) = match joined {
         Ok(v) => v,
         Err(_) => {

@@ -2,7 +2,7 @@
 
 use crate::error::AuditError;
 use crate::event::{AuditEvent, DEFAULT_REDACTED_FIELDS, event_time, redact_event};
-use crate::format::{self, DIGEST_FILE, Digest, LOCK_FILE, ZERO_HASH, encode_record};
+use crate::format::{self, DIGEST_FILE, Digest, LOCK_FILE, ZERO_HASH, append_record, record_len};
 use crate::verify::{self, Lines, Problem, Scan, Segment, Visit};
 use coffer_crypto::{SecretKey, hmac_sha256, sha256};
 use coffer_types::{AccountId, SharedClock};
@@ -119,7 +119,8 @@ enum Msg {
 type Closer = oneshot::Sender<Result<(), AuditError>>;
 
 struct Pending {
-    event_json: String,
+    /// Serialized by the appending task, so the single writer only links and hashes.
+    event_json: Vec<u8>,
     time: i64,
     account: Option<AccountId>,
     reply: oneshot::Sender<Result<u64, AuditError>>,
@@ -212,7 +213,9 @@ impl AuditLog {
     pub async fn append(&self, mut event: AuditEvent) -> Result<u64, AuditError> {
         self.check_usable()?;
         redact_event(&mut event, &self.redact_fields);
-        let event_json = serde_json::to_string(&event)?;
+        // Sized for a typical CloudTrail record, so serializing does not regrow the buffer.
+        let mut event_json = Vec::with_capacity(2048);
+        serde_json::to_writer(&mut event_json, &event)?;
         if event_json.len() > MAX_EVENT_BYTES {
             return Err(AuditError::EventTooLarge(event_json.len()));
         }
@@ -494,19 +497,24 @@ impl Writer {
     }
 
     fn write_batch(&mut self, batch: &[Pending]) -> Result<Vec<IndexEntry>, AuditError> {
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(
+            batch
+                .iter()
+                .map(|p| record_len(self.next_seq, p.event_json.len()))
+                .sum(),
+        );
         let mut entries = Vec::with_capacity(batch.len());
         for p in batch {
-            let (line, hash) = encode_record(self.next_seq, &self.head, &p.event_json);
+            let line_len = record_len(self.next_seq, p.event_json.len());
             let size = self.seg_size + buf.len() as u64;
-            if size > 0 && size + line.len() as u64 > self.segment_max {
+            if size > 0 && size + line_len as u64 > self.segment_max {
                 self.flush(&mut buf)?;
                 self.write_digest()?;
                 self.rotate()?;
             }
             let offset = self.seg_size + buf.len() as u64;
             let len =
-                u32::try_from(line.len() - 1).map_err(|_| AuditError::EventTooLarge(line.len()))?;
+                u32::try_from(line_len - 1).map_err(|_| AuditError::EventTooLarge(line_len))?;
             entries.push(IndexEntry {
                 segment: self.seg_index,
                 len,
@@ -514,8 +522,7 @@ impl Writer {
                 time: p.time,
                 account: p.account,
             });
-            buf.extend_from_slice(&line);
-            self.head = hash;
+            self.head = append_record(&mut buf, self.next_seq, &self.head, &p.event_json);
             self.next_seq += 1;
         }
         self.flush(&mut buf)?;

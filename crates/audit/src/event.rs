@@ -5,6 +5,7 @@
 use coffer_types::{AccountId, Principal, PrincipalKind, RequestContext};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
@@ -38,7 +39,8 @@ pub const DEFAULT_REDACTED_FIELDS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
-    pub event_version: String,
+    /// Constant for the events coffer writes; borrowed so that building one allocates less.
+    pub event_version: Cow<'static, str>,
     pub user_identity: UserIdentity,
     #[serde(with = "event_time")]
     pub event_time: OffsetDateTime,
@@ -64,13 +66,13 @@ pub struct AuditEvent {
     pub error_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-    pub event_type: String,
+    pub event_type: Cow<'static, str>,
     pub management_event: bool,
     /// The account the event is delivered to; `None` only for failed authentications whose
     /// access key matched no account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_account_id: Option<AccountId>,
-    pub event_category: String,
+    pub event_category: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_details: Option<TlsDetails>,
 }
@@ -219,7 +221,7 @@ impl AuditEvent {
         read_only: bool,
     ) -> Self {
         Self {
-            event_version: EVENT_VERSION.to_owned(),
+            event_version: Cow::Borrowed(EVENT_VERSION),
             user_identity: UserIdentity::from_principal(&ctx.principal),
             event_time: ctx.time,
             event_source: event_source.to_owned(),
@@ -235,10 +237,10 @@ impl AuditEvent {
             resources: Vec::new(),
             error_code: None,
             error_message: None,
-            event_type: "AwsApiCall".to_owned(),
+            event_type: Cow::Borrowed("AwsApiCall"),
             management_event: true,
             recipient_account_id: Some(ctx.principal.account),
-            event_category: "Management".to_owned(),
+            event_category: Cow::Borrowed("Management"),
             tls_details: None,
         }
     }
@@ -247,7 +249,7 @@ impl AuditEvent {
     /// Recording these is what lets threat detection see credential probing.
     pub fn failed_authentication(f: &FailedAuthentication) -> Self {
         Self {
-            event_version: EVENT_VERSION.to_owned(),
+            event_version: Cow::Borrowed(EVENT_VERSION),
             user_identity: UserIdentity::unknown(f.access_key_id.clone()),
             event_time: f.time,
             event_source: f.event_source.clone(),
@@ -263,10 +265,10 @@ impl AuditEvent {
             resources: Vec::new(),
             error_code: Some(f.error_code.clone()),
             error_message: Some(f.error_message.clone()),
-            event_type: "AwsApiCall".to_owned(),
+            event_type: Cow::Borrowed("AwsApiCall"),
             management_event: true,
             recipient_account_id: f.account,
-            event_category: "Management".to_owned(),
+            event_category: Cow::Borrowed("Management"),
             tls_details: None,
         }
     }

@@ -36,20 +36,78 @@ pub(crate) enum LineError {
 }
 
 /// Encodes record `seq` linked to `prev`; returns the line (with `\n`) and its hash.
+#[cfg(test)]
 pub(crate) fn encode_record(seq: u64, prev: &[u8; 32], event_json: &str) -> (Vec<u8>, [u8; 32]) {
-    let mut line = Vec::with_capacity(event_json.len() + 200);
-    line.extend_from_slice(SEQ_OPEN);
-    line.extend_from_slice(seq.to_string().as_bytes());
-    line.extend_from_slice(PREV_OPEN);
-    line.extend_from_slice(hex(prev).as_bytes());
-    line.extend_from_slice(EVENT_OPEN);
-    line.extend_from_slice(event_json.as_bytes());
-    let hash = sha256(&line);
-    line.extend_from_slice(HASH_OPEN);
-    line.extend_from_slice(hex(&hash).as_bytes());
-    line.extend_from_slice(CLOSE);
-    line.push(b'\n');
+    let mut line = Vec::with_capacity(record_len(seq, event_json.len()));
+    let hash = append_record(&mut line, seq, prev, event_json.as_bytes());
     (line, hash)
+}
+
+/// The length of record `seq`'s line (with `\n`) for an event of `event_len` bytes.
+pub(crate) fn record_len(seq: u64, event_len: usize) -> usize {
+    SEQ_OPEN.len()
+        + decimal_len(seq)
+        + PREV_OPEN.len()
+        + 64
+        + EVENT_OPEN.len()
+        + event_len
+        + SUFFIX_LEN
+        + 1
+}
+
+fn decimal_len(mut n: u64) -> usize {
+    let mut len = 1;
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
+}
+
+/// Appends record `seq`'s line (with `\n`) to `out` and returns its hash. The group
+/// commit writes a whole batch from one buffer, so no record gets a buffer of its own.
+pub(crate) fn append_record(
+    out: &mut Vec<u8>,
+    seq: u64,
+    prev: &[u8; 32],
+    event_json: &[u8],
+) -> [u8; 32] {
+    let start = out.len();
+    out.reserve(record_len(seq, event_json.len()));
+    out.extend_from_slice(SEQ_OPEN);
+    push_decimal(out, seq);
+    out.extend_from_slice(PREV_OPEN);
+    push_hex(out, prev);
+    out.extend_from_slice(EVENT_OPEN);
+    out.extend_from_slice(event_json);
+    let hash = sha256(&out[start..]);
+    out.extend_from_slice(HASH_OPEN);
+    push_hex(out, &hash);
+    out.extend_from_slice(CLOSE);
+    out.push(b'\n');
+    hash
+}
+
+fn push_decimal(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    for b in bytes {
+        out.push(HEX_DIGITS[usize::from(b >> 4)]);
+        out.push(HEX_DIGITS[usize::from(b & 0x0f)]);
+    }
 }
 
 /// Parses and authenticates one record line (without its `\n`).
@@ -189,12 +247,13 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        s.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(HEX_DIGITS[usize::from(b & 0x0f)]));
     }
     s
 }
@@ -238,6 +297,23 @@ mod tests {
             (7, [1; 32], hash, &br#"{"a":"b"}"#[..])
         );
         assert_eq!(peek_seq(&line), Some(7));
+    }
+
+    #[test]
+    fn appended_records_match_and_lengths_are_exact() {
+        let mut buf = b"previous".to_vec();
+        for seq in [1, 9, 10, 99, 100, 12_345, u64::MAX] {
+            let (line, hash) = encode_record(seq, &[3; 32], r#"{"a":"b"}"#);
+            assert_eq!(line.len(), record_len(seq, 9), "seq {seq}");
+            let start = buf.len();
+            assert_eq!(
+                append_record(&mut buf, seq, &[3; 32], br#"{"a":"b"}"#),
+                hash
+            );
+            assert_eq!(&buf[start..], line.as_slice());
+            let text = std::str::from_utf8(&line).unwrap();
+            assert!(text.starts_with(&format!("{{\"seq\":{seq},")), "{text}");
+        }
     }
 
     #[test]

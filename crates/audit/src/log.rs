@@ -2,7 +2,7 @@
 
 use crate::error::AuditError;
 use crate::event::{AuditEvent, DEFAULT_REDACTED_FIELDS, event_time, redact_event};
-use crate::format::{self, DIGEST_FILE, Digest, LOCK_FILE, ZERO_HASH, encode_record};
+use crate::format::{self, DIGEST_FILE, Digest, LOCK_FILE, ZERO_HASH, append_record, record_len};
 use crate::verify::{self, Lines, Problem, Scan, Segment, Visit};
 use coffer_crypto::{SecretKey, hmac_sha256, sha256};
 use coffer_types::{AccountId, SharedClock};
@@ -12,12 +12,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 /// Events larger than this are refused rather than written: the index stores lengths in
 /// 32 bits and no legitimate request produces an event near this size.
 pub const MAX_EVENT_BYTES: usize = 4 << 20;
+
+/// See [`AuditOptions::gather`]: about the time one fsync takes on a fast local disk.
+pub const DEFAULT_GATHER: Duration = Duration::from_micros(200);
 
 /// Tuning for [`AuditLog::open_with`].
 #[derive(Debug, Clone)]
@@ -28,6 +32,11 @@ pub struct AuditOptions {
     pub digest_every: u64,
     /// The most records one group commit writes with a single sync.
     pub max_batch: usize,
+    /// When the previous group had company (more than one record), the writer waits this
+    /// long after the first record of the next group before taking the group, so that
+    /// concurrent appends share a sync instead of each paying for a few. A lone client
+    /// (groups of one) never waits.
+    pub gather: Duration,
     /// Fields redacted from request parameters and response elements before writing.
     pub redact_fields: Vec<String>,
 }
@@ -38,6 +47,7 @@ impl Default for AuditOptions {
             segment_max_bytes: 64 << 20,
             digest_every: 1000,
             max_batch: 4096,
+            gather: DEFAULT_GATHER,
             redact_fields: DEFAULT_REDACTED_FIELDS
                 .iter()
                 .map(|s| (*s).to_owned())
@@ -119,7 +129,8 @@ enum Msg {
 type Closer = oneshot::Sender<Result<(), AuditError>>;
 
 struct Pending {
-    event_json: String,
+    /// Serialized by the appending task, so the single writer only links and hashes.
+    event_json: Vec<u8>,
     time: i64,
     account: Option<AccountId>,
     reply: oneshot::Sender<Result<u64, AuditError>>,
@@ -212,7 +223,9 @@ impl AuditLog {
     pub async fn append(&self, mut event: AuditEvent) -> Result<u64, AuditError> {
         self.check_usable()?;
         redact_event(&mut event, &self.redact_fields);
-        let event_json = serde_json::to_string(&event)?;
+        // Sized for a typical CloudTrail record, so serializing does not regrow the buffer.
+        let mut event_json = Vec::with_capacity(2048);
+        serde_json::to_writer(&mut event_json, &event)?;
         if event_json.len() > MAX_EVENT_BYTES {
             return Err(AuditError::EventTooLarge(event_json.len()));
         }
@@ -366,6 +379,7 @@ struct Writer {
     segment_max: u64,
     digest_every: u64,
     max_batch: usize,
+    gather: Duration,
     seg: File,
     seg_name: String,
     seg_index: u32,
@@ -412,6 +426,7 @@ impl Writer {
             segment_max: opts.segment_max_bytes,
             digest_every: opts.digest_every.max(1),
             max_batch: opts.max_batch.max(1),
+            gather: opts.gather,
             seg,
             seg_name: verify::file_name(&seg_path),
             seg_index,
@@ -437,11 +452,16 @@ impl Writer {
     }
 
     fn serve(&mut self, rx: &mut mpsc::Receiver<Msg>) -> (Option<Closer>, Result<(), AuditError>) {
+        let mut last_batch = 0;
         loop {
             let Some(first) = rx.blocking_recv() else {
                 return (None, self.final_digest());
             };
+            if last_batch > 1 && !self.gather.is_zero() {
+                std::thread::sleep(self.gather);
+            }
             let (batch, closer) = self.drain(first, rx);
+            last_batch = batch.len();
             if let Err(e) = self.commit(batch) {
                 self.shared.failed.store(true, Ordering::Release);
                 return (closer, Err(e));
@@ -494,19 +514,24 @@ impl Writer {
     }
 
     fn write_batch(&mut self, batch: &[Pending]) -> Result<Vec<IndexEntry>, AuditError> {
-        let mut buf = Vec::new();
+        let mut buf = Vec::with_capacity(
+            batch
+                .iter()
+                .map(|p| record_len(self.next_seq, p.event_json.len()))
+                .sum(),
+        );
         let mut entries = Vec::with_capacity(batch.len());
         for p in batch {
-            let (line, hash) = encode_record(self.next_seq, &self.head, &p.event_json);
+            let line_len = record_len(self.next_seq, p.event_json.len());
             let size = self.seg_size + buf.len() as u64;
-            if size > 0 && size + line.len() as u64 > self.segment_max {
+            if size > 0 && size + line_len as u64 > self.segment_max {
                 self.flush(&mut buf)?;
                 self.write_digest()?;
                 self.rotate()?;
             }
             let offset = self.seg_size + buf.len() as u64;
             let len =
-                u32::try_from(line.len() - 1).map_err(|_| AuditError::EventTooLarge(line.len()))?;
+                u32::try_from(line_len - 1).map_err(|_| AuditError::EventTooLarge(line_len))?;
             entries.push(IndexEntry {
                 segment: self.seg_index,
                 len,
@@ -514,8 +539,7 @@ impl Writer {
                 time: p.time,
                 account: p.account,
             });
-            buf.extend_from_slice(&line);
-            self.head = hash;
+            self.head = append_record(&mut buf, self.next_seq, &self.head, &p.event_json);
             self.next_seq += 1;
         }
         self.flush(&mut buf)?;

@@ -177,7 +177,17 @@ impl LookupQuery {
 
 impl AuditLog {
     /// Runs a `LookupEvents` query over the durable records, newest (highest seq) first.
+    /// It reads segment files; called from a runtime worker, the worker's other tasks move
+    /// to another thread meanwhile.
     pub fn lookup(&self, q: &LookupQuery) -> Result<LookupPage, AuditError> {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        match Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(|| self.lookup_now(q)),
+            _ => self.lookup_now(q),
+        }
+    }
+
+    fn lookup_now(&self, q: &LookupQuery) -> Result<LookupPage, AuditError> {
         q.validate()?;
         let fingerprint = q.fingerprint();
         let mut below = match &q.next_token {

@@ -812,3 +812,33 @@ proptest! {
         }
     }
 }
+
+/// A lone appender never pays the gathering wait; after concurrent appends the writer
+/// waits (once per group) and still commits everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gathering_waits_only_when_appends_have_company() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = AuditOptions {
+        gather: std::time::Duration::from_secs(3),
+        ..AuditOptions::default()
+    };
+    let log = Arc::new(open(dir.path(), None, o));
+    for i in 1..=3 {
+        let quick = tokio::time::timeout(std::time::Duration::from_secs(2), log.append(event(i)));
+        assert_eq!(
+            quick.await.expect("a lone append does not wait").unwrap(),
+            i
+        );
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for i in 4..=40 {
+        let log = Arc::clone(&log);
+        set.spawn(async move { log.append(event(i)).await.unwrap() });
+    }
+    while let Some(r) = set.join_next().await {
+        r.unwrap();
+    }
+    log.close().await.unwrap();
+    assert_eq!(lines(&segments(dir.path())[0]).len(), 40);
+    assert!(verify(dir.path(), None).is_ok());
+}

@@ -4,6 +4,7 @@
 use crate::State;
 use crate::barrier::{Barrier, BarrierError, Purpose, TlsSealer};
 use crate::config::{Config, StorageLocation, TlsSource};
+use crate::credential_cache::{CredentialCache, WatchedStorage};
 use crate::identity::{self, IdentityError, KeyOwner};
 use coffer_storage::{Storage, StorageError};
 use coffer_types::{AccountId, AdjustableClock, SharedClock, SystemClock};
@@ -71,7 +72,11 @@ pub fn create_data_dir(dir: &Path) -> Result<(), StartError> {
 
 pub fn open_state(config: Config) -> Result<Startup, StartError> {
     create_data_dir(&config.data_dir)?;
-    let store = open_storage(&config)?;
+    let credentials = Arc::new(CredentialCache::default());
+    let store: Arc<dyn Storage> = Arc::new(WatchedStorage::new(
+        open_storage(&config)?,
+        credentials.clone(),
+    ));
     let barrier = Arc::new(Barrier::unseal(store.as_ref(), &config.unseal)?);
     let (clock, test_clock): (SharedClock, _) = if config.test_clock {
         let c = Arc::new(AdjustableClock::default());
@@ -95,6 +100,7 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
     let state = Arc::new(State {
         config,
         store,
+        credentials,
         barrier,
         clock,
         test_clock,

@@ -17,7 +17,8 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 const ACCOUNTS: &str = "iam_accounts";
-const KEYS: &str = "iam_keys";
+/// Access keys by id. Writes to it invalidate the credential cache.
+pub(crate) const KEYS: &str = "iam_keys";
 const USERS: &str = "iam_users";
 const USER_KEYS: &str = "iam_user_keys";
 const USER_POLICIES: &str = "iam_user_policies";

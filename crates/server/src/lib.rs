@@ -4,8 +4,10 @@
 pub mod api;
 pub mod authz;
 pub mod barrier;
+pub mod blocking;
 pub mod bootstrap;
 pub mod config;
+pub mod credential_cache;
 pub mod fsutil;
 pub mod identity;
 pub mod metrics;
@@ -29,7 +31,10 @@ use std::sync::Arc;
 /// Everything a request handler may use. Built once at start-up.
 pub struct State {
     pub config: Config,
+    /// Storage, wrapped so that writes to access keys invalidate `credentials`.
     pub store: Arc<dyn Storage>,
+    /// Resolved credentials of recent callers (see `credential_cache`).
+    pub credentials: Arc<credential_cache::CredentialCache>,
     pub barrier: Arc<Barrier>,
     pub clock: SharedClock,
     /// Present only with `--test-clock`: the same clock as `clock`, movable by tests.

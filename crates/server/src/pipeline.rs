@@ -2,12 +2,16 @@
 //! read body -> route (service, protocol, typed input) -> authenticate (SigV4) -> service
 //! (authorize + run) -> audit (durable) -> encode.
 //!
+//! Everything runs on the runtime worker that read the request; see `crate::blocking` for
+//! how storage and file I/O keep from stalling it.
+//!
 //! Every request that reaches routing produces exactly one audit record, refused ones
 //! included, and its response is sent only after that record is durable.
 
 use crate::State;
 use crate::api::{ApiInput, AuditInfo, Call, Outcome, Reply, Service};
-use crate::identity::{self, Credential, KeyOwner, KeyRecord};
+use crate::credential_cache::CachedCredential;
+use crate::identity::{self, IdentityError, KeyOwner, KeyRecord};
 use crate::record::{self, Caller};
 use bytes::Bytes;
 use coffer_types::{Region, RequestContext};
@@ -33,6 +37,8 @@ pub struct ConnInfo {
 struct Routed {
     service: Arc<dyn Service>,
     decoded: Decoded,
+    /// The SigV4 claim, when routing already had to parse it (query protocol).
+    sigv4: Option<sigv4::Parsed>,
 }
 
 enum Decoded {
@@ -102,12 +108,12 @@ async fn serve(
     started: Instant,
 ) -> Response<Body> {
     let service = routed.service.clone();
-    let st = state.clone();
-    let rid = request_id.clone();
-    let joined = tokio::task::spawn_blocking(move || {
-        authenticate_and_call(&st, &parts, &body, &routed, conn, &rid)
-    })
-    .await;
+    // Inline on this worker: storage (and other blocking work) steps off the worker by
+    // itself (`crate::blocking`), and most calls never block. A panicking service still
+    // gets its client a 500 rather than a dropped connection.
+    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        authenticate_and_call(&state, &parts, &body, &routed, conn, &request_id)
+    }));
     let (outcome, caller) = match joined {
         Ok(v) => v,
         Err(_) => {
@@ -201,23 +207,23 @@ fn route(state: &State, parts: &http::request::Parts, body: &[u8]) -> Result<Rou
             decoded: Decoded::Json {
                 operation: op.to_owned(),
             },
+            sigv4: None,
         });
     }
     let query = parse_query(parts, body)?;
     // Query services are told apart by the SigV4 scope; without one, authentication fails.
-    let scope_service = sigv4::parse(parts)
-        .map(|p| p.service.clone())
-        .map_err(|e| e.wire_error(Protocol::Query))?;
+    let parsed = sigv4::parse(parts).map_err(|e| e.wire_error(Protocol::Query))?;
     let service = state
         .services
         .iter()
-        .find(|s| s.protocol() == Protocol::Query && s.signing_name() == scope_service)
+        .find(|s| s.protocol() == Protocol::Query && s.signing_name() == parsed.service)
         .ok_or_else(|| {
             coffer_wire::query::invalid_action(&query.action, query.version.as_deref())
         })?;
     Ok(Routed {
         service: service.clone(),
         decoded: Decoded::Query(query),
+        sigv4: Some(parsed),
     })
 }
 
@@ -245,7 +251,15 @@ fn authenticate_and_call(
 ) -> (Outcome, Caller) {
     let service = routed.service.as_ref();
     let input = routed.decoded.input(body);
-    match authenticate(state, parts, body, service, conn, request_id) {
+    match authenticate(
+        state,
+        parts,
+        body,
+        service,
+        routed.sigv4.as_ref(),
+        conn,
+        request_id,
+    ) {
         Err(f) => {
             let audit = AuditInfo {
                 event_name: service.operation_name(&input),
@@ -259,12 +273,12 @@ fn authenticate_and_call(
                 f.caller,
             )
         }
-        Ok((ctx, key)) => {
+        Ok((ctx, cred)) => {
             let outcome = service.call(
                 &Call {
                     state,
                     ctx: &ctx,
-                    key: &key,
+                    key: &cred.record,
                 },
                 input,
             );
@@ -278,9 +292,10 @@ fn authenticate(
     parts: &http::request::Parts,
     body: &[u8],
     service: &dyn Service,
+    routed_sigv4: Option<&sigv4::Parsed>,
     conn: ConnInfo,
     request_id: &str,
-) -> Result<(RequestContext, KeyRecord), Box<AuthFailure>> {
+) -> Result<(RequestContext, Arc<CachedCredential>), Box<AuthFailure>> {
     let protocol = service.protocol();
     let now = state.clock.now();
     let anon = |e: WireError| {
@@ -289,7 +304,14 @@ fn authenticate(
             caller: Caller::anonymous(conn, parts),
         })
     };
-    let parsed = sigv4::parse(parts).map_err(|e| anon(e.wire_error(protocol)))?;
+    let parsed_here;
+    let parsed = match routed_sigv4 {
+        Some(p) => p,
+        None => {
+            parsed_here = sigv4::parse(parts).map_err(|e| anon(e.wire_error(protocol)))?;
+            &parsed_here
+        }
+    };
     if parsed.service != service.signing_name() {
         return Err(anon(
             SigV4Error::wrong_service(service.signing_name()).wire_error(protocol),
@@ -306,17 +328,16 @@ fn authenticate(
             caller: Caller::partial(conn, parts, &akid, account),
         })
     };
-    let cred = coffer_storage::read(state.store.as_ref(), |t| {
-        identity::resolve(t, &state.barrier, &akid)
-    })
-    .map_err(|e| {
-        tracing::error!(error = %e, "credential lookup failed");
-        partial(crate::api::errors::internal(protocol), None)
-    })?
-    .filter(|c| c.record.active)
-    .ok_or_else(|| partial(SigV4Error::UnknownAccessKey.wire_error(protocol), None))?;
+    let cred = lookup_credential(state, &akid, now)
+        .map_err(|e| {
+            tracing::error!(error = %e, "credential lookup failed");
+            partial(crate::api::errors::internal(protocol), None)
+        })?
+        .filter(|c| c.record.active)
+        .ok_or_else(|| partial(SigV4Error::UnknownAccessKey.wire_error(protocol), None))?;
     let account = Some(cred.record.account);
-    check_session(&cred, &parsed, now).map_err(|e| partial(e.wire_error(protocol), account))?;
+    check_session(&cred.record, parsed, now)
+        .map_err(|e| partial(e.wire_error(protocol), account))?;
     let body_hash = coffer_crypto::sha256_hex(body);
     let max_skew =
         time::Duration::try_from(state.config.clock_skew).unwrap_or(time::Duration::minutes(15));
@@ -324,7 +345,12 @@ fn authenticate(
         max_skew,
         ..Default::default()
     };
-    let verified = match sigv4::verify(&parsed, parts, &body_hash, &cred.secret, now, &opts) {
+    let verify_at = |at| {
+        sigv4::verify_with(parsed, parts, &body_hash, at, &opts, |scope| {
+            cred.signing_key(scope)
+        })
+    };
+    let verified = match verify_at(now) {
         // With --test-clock the server's time runs ahead of its clients' clocks. Freshness
         // of a header signature is then also accepted against the wall clock, so clients
         // need not sign from the simulated future; expiry of sessions and presigned URLs
@@ -335,31 +361,47 @@ fn authenticate(
                 .as_ref()
                 .map(|c| c.offset())
                 .unwrap_or_default();
-            let wall = now - time::Duration::try_from(offset).unwrap_or_default();
-            sigv4::verify(&parsed, parts, &body_hash, &cred.secret, wall, &opts)
+            verify_at(now - time::Duration::try_from(offset).unwrap_or_default())
         }
         other => other,
     };
     verified.map_err(|e| partial(e.wire_error(protocol), account))?;
     let ctx = RequestContext {
         request_id: request_id.to_owned(),
-        principal: cred.principal,
+        principal: cred.principal.clone(),
         region,
         source_ip: conn.peer.ip(),
         user_agent: header(parts, "user-agent"),
         secure_transport: conn.tls,
         time: now,
     };
-    Ok((ctx, cred.record))
+    Ok((ctx, cred))
+}
+
+/// The caller's credential from the cache, or from storage (then cached). Unknown keys are
+/// not cached, so every request naming one reads storage.
+fn lookup_credential(
+    state: &State,
+    akid: &str,
+    now: time::OffsetDateTime,
+) -> Result<Option<Arc<CachedCredential>>, IdentityError> {
+    if let Some(c) = state.credentials.get(akid, now) {
+        return Ok(Some(c));
+    }
+    let generation = state.credentials.generation();
+    let found = coffer_storage::read(state.store.as_ref(), |t| {
+        identity::resolve(t, &state.barrier, akid)
+    })?;
+    Ok(found.map(|cred| state.credentials.insert(akid, cred, generation, now)))
 }
 
 /// Temporary credentials need their session token, and stop working when they expire.
 fn check_session(
-    cred: &Credential,
+    record: &KeyRecord,
     parsed: &sigv4::Parsed,
     now: time::OffsetDateTime,
 ) -> Result<(), SigV4Error> {
-    let KeyOwner::Session(s) = &cred.record.owner else {
+    let KeyOwner::Session(s) = &record.owner else {
         return Ok(());
     };
     let token = parsed
@@ -383,4 +425,123 @@ pub fn header(parts: &http::request::Parts, name: &str) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, RawConfig};
+    use coffer_types::AccountId;
+    use coffer_wire::sigv4::{Credentials, PayloadHash, SignInput};
+
+    fn start(dir: &std::path::Path) -> Arc<State> {
+        let config = Config::validate(RawConfig {
+            data_dir: Some(dir.to_path_buf()),
+            test_clock: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        crate::open_state(config).unwrap().state
+    }
+
+    fn root_key(state: &State) -> (String, String) {
+        let account: AccountId = "111122223333".parse().unwrap();
+        let now = state.clock.now();
+        let k = coffer_storage::write(state.store.as_ref(), |t| {
+            identity::ensure_account(t, account, now)?;
+            identity::create_key(t, &state.barrier, account, KeyOwner::Root, now)
+        })
+        .unwrap();
+        (k.access_key_id, k.secret.to_string())
+    }
+
+    /// A signed query-protocol POST, through routing, authentication and the service.
+    fn call(state: &State, service: &str, key: &(String, String), form: &str) -> Outcome {
+        let headers = vec![
+            ("host".to_owned(), "localhost".to_owned()),
+            (
+                "content-type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+        ];
+        let input = SignInput::new(
+            "POST",
+            "/",
+            headers.clone(),
+            PayloadHash::Bytes(form.as_bytes()),
+        );
+        let creds = Credentials::new(key.0.clone(), key.1.clone());
+        let signed = sigv4::sign(&input, &creds, "us-east-1", service, state.clock.now());
+        let mut req = Request::builder().method("POST").uri("/");
+        for (n, v) in headers.iter().chain(&signed.headers) {
+            req = req.header(n.as_str(), v.as_str());
+        }
+        let (parts, ()) = req.body(()).unwrap().into_parts();
+        let body = Bytes::from(form.to_owned());
+        let routed = route(state, &parts, &body).map_err(|e| e.code).unwrap();
+        let conn = ConnInfo {
+            peer: "127.0.0.1:1".parse().unwrap(),
+            tls: false,
+        };
+        authenticate_and_call(state, &parts, &body, &routed, conn, "req-1").0
+    }
+
+    fn error_code(o: &Outcome) -> Option<String> {
+        o.result.as_ref().err().map(|e| e.code.to_string())
+    }
+
+    const WHO_AM_I: &str = "Action=GetCallerIdentity&Version=2011-06-15";
+
+    #[test]
+    fn a_deleted_access_key_is_refused_at_once_despite_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = start(dir.path());
+        let admin = root_key(&state);
+        let doomed = root_key(&state);
+        assert_eq!(error_code(&call(&state, "sts", &doomed, WHO_AM_I)), None);
+        assert!(
+            state
+                .credentials
+                .get(&doomed.0, state.clock.now())
+                .is_some()
+        );
+        let delete = format!(
+            "Action=DeleteAccessKey&Version=2010-05-08&AccessKeyId={}",
+            doomed.0
+        );
+        assert_eq!(error_code(&call(&state, "iam", &admin, &delete)), None);
+        assert_eq!(
+            error_code(&call(&state, "sts", &doomed, WHO_AM_I)).as_deref(),
+            Some("InvalidClientTokenId")
+        );
+        assert_eq!(error_code(&call(&state, "sts", &admin, WHO_AM_I)), None);
+    }
+
+    #[test]
+    fn cached_credentials_are_reread_after_the_ttl() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = start(dir.path());
+        let key = root_key(&state);
+        assert_eq!(error_code(&call(&state, "sts", &key, WHO_AM_I)), None);
+        let first = state.credentials.get(&key.0, state.clock.now()).unwrap();
+        let clock = state.test_clock.clone().unwrap();
+        clock.advance(crate::credential_cache::CREDENTIAL_TTL);
+        assert!(state.credentials.get(&key.0, state.clock.now()).is_none());
+        assert_eq!(error_code(&call(&state, "sts", &key, WHO_AM_I)), None);
+        let second = state.credentials.get(&key.0, state.clock.now()).unwrap();
+        assert!(!Arc::ptr_eq(&first, &second), "read from storage again");
+    }
+
+    #[test]
+    fn a_wrong_secret_is_refused_even_for_a_cached_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = start(dir.path());
+        let key = root_key(&state);
+        assert_eq!(error_code(&call(&state, "sts", &key, WHO_AM_I)), None);
+        let forged = (key.0.clone(), "not-the-secret".to_owned());
+        assert_eq!(
+            error_code(&call(&state, "sts", &forged, WHO_AM_I)).as_deref(),
+            Some("SignatureDoesNotMatch")
+        );
+    }
 }

@@ -79,7 +79,9 @@ pub trait Service: Send + Sync + 'static {
     fn xml_namespace(&self) -> &'static str {
         ""
     }
-    /// Runs one call. Called on a blocking thread: services may use storage directly.
+    /// Runs one call, on a runtime worker thread. Storage transactions through
+    /// `state.store` and audit lookups step off the worker by themselves; any other
+    /// blocking work (files, network) must go through [`crate::blocking::run`].
     fn call(&self, call: &Call<'_>, input: ApiInput<'_>) -> Outcome;
     /// The operation name for the audit record of a request refused before `call`.
     fn operation_name(&self, input: &ApiInput<'_>) -> String {

@@ -34,12 +34,19 @@ fn uri_decode(s: &str) -> String {
 ///
 /// Non-S3 services encode the wire path a second time (`%` becomes `%25`); S3 signs the
 /// path encoded exactly once, so it is decoded and re-encoded to normalise escapes.
+#[cfg(test)]
 pub fn canonical_uri(wire_path: &str, double_encode: bool) -> String {
+    let mut out = String::new();
+    push_canonical_uri(&mut out, wire_path, double_encode);
+    out
+}
+
+fn push_canonical_uri(out: &mut String, wire_path: &str, double_encode: bool) {
     let path = if wire_path.is_empty() { "/" } else { wire_path };
     if double_encode {
-        utf8_percent_encode(path, UNRESERVED_PATH).to_string()
+        out.extend(utf8_percent_encode(path, UNRESERVED_PATH));
     } else {
-        utf8_percent_encode(&uri_decode(path), UNRESERVED_PATH).to_string()
+        out.extend(utf8_percent_encode(&uri_decode(path), UNRESERVED_PATH));
     }
 }
 
@@ -62,7 +69,19 @@ pub fn canonical_query(wire_query: &str, presigned: bool) -> String {
 
 /// Trims a header value and collapses runs of whitespace to one space, as AWS requires.
 pub fn canonical_header_value(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(value.len());
+    push_canonical_header_value(&mut out, value);
+    out
+}
+
+/// Appends [`canonical_header_value`]`(value)` to `out`.
+pub fn push_canonical_header_value(out: &mut String, value: &str) {
+    for (i, word) in value.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 /// Folds raw `(name, value)` pairs into sorted `(lowercase name, canonical value)` entries,
@@ -99,32 +118,49 @@ pub struct CanonicalParts<'a> {
 }
 
 /// `method \n uri \n query \n headers \n signed-headers \n payload-hash`.
+/// Built in one buffer: it is on every request's path.
 pub fn canonical_request(p: &CanonicalParts<'_>) -> String {
-    let mut headers = String::new();
+    let headers_len: usize = p
+        .headers
+        .iter()
+        .map(|(n, v)| 2 * n.len() + v.len() + 3)
+        .sum();
+    let mut out = String::with_capacity(
+        p.method.len() + 2 * p.wire_path.len() + 2 * p.wire_query.len() + headers_len + 80,
+    );
+    out.push_str(p.method);
+    out.push('\n');
+    push_canonical_uri(&mut out, p.wire_path, p.double_encode_path);
+    out.push('\n');
+    out.push_str(&canonical_query(p.wire_query, p.presigned));
+    out.push('\n');
     for (n, v) in p.headers {
-        headers.push_str(n);
-        headers.push(':');
-        headers.push_str(v);
-        headers.push('\n');
+        out.push_str(n);
+        out.push(':');
+        out.push_str(v);
+        out.push('\n');
     }
-    format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        p.method,
-        canonical_uri(p.wire_path, p.double_encode_path),
-        canonical_query(p.wire_query, p.presigned),
-        headers,
-        signed_headers_list(p.headers),
-        p.payload_hash
-    )
+    out.push('\n');
+    push_signed_headers_list(&mut out, p.headers);
+    out.push('\n');
+    out.push_str(p.payload_hash);
+    out
 }
 
 /// `a;b;c` from folded headers.
 pub fn signed_headers_list(headers: &[(String, String)]) -> String {
-    headers
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(";")
+    let mut out = String::new();
+    push_signed_headers_list(&mut out, headers);
+    out
+}
+
+fn push_signed_headers_list(out: &mut String, headers: &[(String, String)]) {
+    for (i, (n, _)) in headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(n);
+    }
 }
 
 /// `yyyymmdd/region/service/aws4_request`.
@@ -134,10 +170,16 @@ pub fn scope(date: &str, region: &str, service: &str) -> String {
 
 /// The string that is HMACed: algorithm, timestamp, scope, hash of the canonical request.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    let hash = sha256_hex(canonical_request.as_bytes());
+    let mut out =
+        String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
+    for (i, part) in [ALGORITHM, amz_date, scope, &hash].into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// The four-step HMAC chain from the secret to the per-day, per-service key.
@@ -150,22 +192,47 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8
 
 /// Hex HMAC of the string to sign under the derived key.
 pub fn signature(secret: &str, date: &str, region: &str, service: &str, sts: &str) -> String {
-    let key = signing_key(secret, date, region, service);
-    hex::encode(hmac_sha256(&key, sts.as_bytes()))
+    signature_with_key(&signing_key(secret, date, region, service), sts)
 }
 
-/// `yyyymmddThhmmssZ` in UTC; written by hand because it cannot fail.
+/// Hex HMAC of the string to sign under an already derived signing key.
+pub fn signature_with_key(key: &[u8; 32], sts: &str) -> String {
+    hex::encode(hmac_sha256(key, sts.as_bytes()))
+}
+
+/// `yyyymmddThhmmssZ` in UTC; written by hand because it cannot fail (and is on every
+/// request's path, where `format!` would cost more than the rest of the date handling).
 pub fn amz_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let mut s = String::with_capacity(16);
+    // Years outside 0..=9999 cannot be written in four digits; `format!` pads, so do we.
+    if !(0..=9999).contains(&t.year()) {
+        return format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        );
+    }
+    push_digits(&mut s, t.year().unsigned_abs(), 4);
+    push_digits(&mut s, u32::from(u8::from(t.month())), 2);
+    push_digits(&mut s, u32::from(t.day()), 2);
+    s.push('T');
+    push_digits(&mut s, u32::from(t.hour()), 2);
+    push_digits(&mut s, u32::from(t.minute()), 2);
+    push_digits(&mut s, u32::from(t.second()), 2);
+    s.push('Z');
+    s
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_digits(s: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        s.push(char::from_digit((n / 10u32.pow(i)) % 10, 10).unwrap_or('0'));
+    }
 }
 
 /// Parses `yyyymmddThhmmssZ`; `None` for anything else.

@@ -19,4 +19,4 @@ pub use canonical::{
 pub use error::SigV4Error;
 pub use parse::{Parsed, parse};
 pub use sign::{Credentials, PayloadHash, SignInput, SignOutput, presign, sign};
-pub use verify::{MAX_PRESIGN_EXPIRES, VerifyOptions, verify};
+pub use verify::{MAX_PRESIGN_EXPIRES, Scope, VerifyOptions, verify, verify_with};

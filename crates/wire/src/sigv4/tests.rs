@@ -105,6 +105,52 @@ fn tampered_body_and_wrong_secret_fail() {
     );
 }
 
+/// A caller-supplied key is used for the parsed scope, only after the structural checks,
+/// and a wrong key fails exactly like a wrong secret.
+#[test]
+fn verify_with_uses_the_derived_key_for_the_parsed_scope() {
+    let (p, h) = signed_post(b"{}", &creds());
+    let parsed = parse(&p).unwrap();
+    let opts = VerifyOptions::default();
+    let mut asked = None;
+    let r = verify_with(&parsed, &p, &h, t0(), &opts, |scope| {
+        asked = Some((
+            scope.date.to_owned(),
+            scope.region.to_owned(),
+            scope.service.to_owned(),
+        ));
+        signing_key(SECRET, scope.date, scope.region, scope.service)
+    });
+    assert_eq!(r, Ok(()));
+    assert_eq!(
+        asked,
+        Some(("20260101".into(), "us-east-1".into(), "kms".into()))
+    );
+    let wrong = verify_with(&parsed, &p, &h, t0(), &opts, |s| {
+        signing_key("other", s.date, s.region, s.service)
+    });
+    assert_eq!(wrong, Err(SigV4Error::SignatureMismatch));
+    let late = t0() + Duration::hours(1);
+    let skewed = verify_with(&parsed, &p, &h, late, &opts, |_| {
+        panic!("no key may be derived for a request that fails the time check")
+    });
+    assert!(matches!(skewed, Err(SigV4Error::Skewed { .. })));
+}
+
+#[test]
+fn amz_date_pads_every_field() {
+    assert_eq!(
+        amz_date(datetime!(0987-02-03 04:05:06 UTC)),
+        "09870203T040506Z"
+    );
+    assert_eq!(
+        amz_date(datetime!(2026-12-31 23:59:59 UTC)),
+        "20261231T235959Z"
+    );
+    let offset = datetime!(2026-01-01 00:30:00 +01:00);
+    assert_eq!(amz_date(offset), "20251231T233000Z");
+}
+
 #[test]
 fn tampered_header_fails() {
     let (mut p, h) = signed_post(b"{}", &creds());

@@ -1,8 +1,8 @@
 //! Step two of verification: recompute the signature with the secret the server looked up.
 
 use super::canonical::{
-    CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, fold_headers, signature,
-    string_to_sign,
+    CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, push_canonical_header_value,
+    signature_with_key, signing_key, string_to_sign,
 };
 use super::error::SigV4Error;
 use super::parse::Parsed;
@@ -56,6 +56,32 @@ pub fn verify(
     now: OffsetDateTime,
     opts: &VerifyOptions,
 ) -> Result<(), SigV4Error> {
+    verify_with(parsed, parts, body_sha256_hex, now, opts, |scope| {
+        signing_key(secret_access_key, scope.date, scope.region, scope.service)
+    })
+}
+
+/// The credential scope a signing key is derived for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope<'a> {
+    pub date: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+}
+
+/// Like [`verify`], but takes the derived signing key from `key_for` rather than running
+/// the four-HMAC derivation itself, so a server can reuse the key of a (secret, date,
+/// region, service) it has seen. `key_for` must return
+/// [`signing_key`]`(secret, scope.date, scope.region, scope.service)` for the caller's
+/// secret; it is only called once the cheap structural checks have passed.
+pub fn verify_with(
+    parsed: &Parsed,
+    parts: &Parts,
+    body_sha256_hex: &str,
+    now: OffsetDateTime,
+    opts: &VerifyOptions,
+    key_for: impl FnOnce(Scope<'_>) -> [u8; 32],
+) -> Result<(), SigV4Error> {
     check_scope(parsed)?;
     check_time(parsed, now, opts)?;
     let payload = payload_hash(parsed, parts, body_sha256_hex, opts)?;
@@ -72,13 +98,12 @@ pub fn verify(
     });
     let request_date = amz_date(parsed.request_time);
     let sts = string_to_sign(&request_date, &parsed.credential_scope(), &creq);
-    let expected = signature(
-        secret_access_key,
-        &parsed.scope_date,
-        &parsed.region,
-        &parsed.service,
-        &sts,
-    );
+    let key = key_for(Scope {
+        date: &parsed.scope_date,
+        region: &parsed.region,
+        service: &parsed.service,
+    });
+    let expected = signature_with_key(&key, &sts);
     if constant_time_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
         Ok(())
     } else {
@@ -178,24 +203,95 @@ fn payload_hash(
     }
 }
 
-/// The signed headers' values from the request; `host` falls back to the URI authority
-/// because HTTP/2 carries it as `:authority` rather than a header.
+/// The signed headers' values from the request, folded and sorted as [`fold_headers`]
+/// would (repeated values joined with `,`, whitespace collapsed), built without the
+/// intermediate copies. `host` falls back to the URI authority because HTTP/2 carries it
+/// as `:authority` rather than a header.
 fn signed_header_values(parsed: &Parsed, parts: &Parts) -> Vec<(String, String)> {
-    let mut raw: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::with_capacity(parsed.signed_headers.len());
     for name in &parsed.signed_headers {
-        let values: Vec<String> = parts
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        if values.is_empty() && name == "host" {
-            let authority = parts.uri.authority().map(|a| a.as_str().to_owned());
-            raw.push((name.clone(), authority.unwrap_or_default()));
-        } else if values.is_empty() {
-            raw.push((name.clone(), String::new()));
+        let mut value = String::new();
+        let mut values = parts.headers.get_all(name.as_str()).iter().peekable();
+        if values.peek().is_none() && name == "host" {
+            let authority = parts.uri.authority().map_or("", |a| a.as_str());
+            push_canonical_header_value(&mut value, authority);
         }
-        raw.extend(values.into_iter().map(|v| (name.clone(), v)));
+        for (i, v) in values.enumerate() {
+            if i > 0 {
+                value.push(',');
+            }
+            push_canonical_header_value(&mut value, &String::from_utf8_lossy(v.as_bytes()));
+        }
+        // Parsing lower-cased the names; one named twice folds into one entry.
+        match out.iter_mut().find(|(n, _)| n == name) {
+            Some((_, existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            None => out.push((name.clone(), value)),
+        }
     }
-    fold_headers(raw.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sigv4::canonical::fold_headers;
+
+    /// The direct construction must agree with the reference folding for repeated,
+    /// missing, padded and doubly-signed headers.
+    #[test]
+    fn signed_header_values_match_fold_headers() {
+        let req = http::Request::builder()
+            .uri("http://example.com:8080/p")
+            .header("x-b", "  two   words ")
+            .header("x-a", "1")
+            .header("x-a", " 2 ")
+            .header("x-empty", "")
+            .body(())
+            .unwrap();
+        let (parts, ()) = req.into_parts();
+        let names = ["x-b", "host", "x-a", "x-missing", "x-empty", "x-b"];
+        let parsed = Parsed {
+            access_key_id: "AKID".into(),
+            scope_date: "20260101".into(),
+            region: "us-east-1".into(),
+            service: "sts".into(),
+            signed_headers: names.iter().map(|n| (*n).to_owned()).collect(),
+            signature: String::new(),
+            amz_date: "20260101T000000Z".into(),
+            request_time: time::macros::datetime!(2026-01-01 0:00 UTC),
+            session_token: None,
+            expires: None,
+            is_presigned: false,
+        };
+        let mut raw: Vec<(String, String)> = Vec::new();
+        for name in names {
+            let values: Vec<String> = parts
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .collect();
+            if values.is_empty() {
+                let host = (name == "host").then(|| "example.com:8080".to_owned());
+                raw.push((name.to_owned(), host.unwrap_or_default()));
+            }
+            raw.extend(values.into_iter().map(|v| (name.to_owned(), v)));
+        }
+        let reference = fold_headers(raw.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        assert_eq!(signed_header_values(&parsed, &parts), reference);
+        assert_eq!(
+            reference,
+            [
+                ("host".to_owned(), "example.com:8080".to_owned()),
+                ("x-a".to_owned(), "1,2".to_owned()),
+                ("x-b".to_owned(), "two words,two words".to_owned()),
+                ("x-empty".to_owned(), String::new()),
+                ("x-missing".to_owned(), String::new()),
+            ]
+        );
+    }
 }

@@ -614,8 +614,7 @@ pub fn generate_data_key_pair(
     let r = use_key(call, &i.key_id, op, &req, audit)?;
     require_symmetric(&r.key, op)?;
     dry_run(i.dry_run)?;
-    let private =
-        coffer_crypto::generate_private_key(asym).map_err(|e| KmsError::Internal(e.to_string()))?;
+    let private = material::generate_private_key(asym)?;
     let public = coffer_crypto::public_key_spki(asym, &private)
         .map_err(|e| KmsError::Internal(e.to_string()))?;
     let (ct, material_id) = encrypt_with(

@@ -85,8 +85,7 @@ pub fn get_parameters(
         audit,
     )?;
     require_external(&r.key)?;
-    let private =
-        coffer_crypto::generate_private_key(spec).map_err(|e| KmsError::Internal(e.to_string()))?;
+    let private = material::generate_private_key(spec)?;
     let public = coffer_crypto::public_key_spki(spec, &private)
         .map_err(|e| KmsError::Internal(e.to_string()))?;
     let token = coffer_crypto::random_bytes(64);

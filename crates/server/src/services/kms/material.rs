@@ -41,14 +41,20 @@ pub fn mac_algorithm(spec: KeySpec) -> Option<MacAlgorithm> {
 /// for HMAC keys, a PKCS#8 private key for asymmetric keys.
 pub fn generate(spec: KeySpec) -> Result<Zeroizing<Vec<u8>>, KmsError> {
     if let Some(a) = asym_spec(spec) {
-        return coffer_crypto::generate_private_key(a)
-            .map_err(|e| KmsError::Internal(format!("key generation: {e}")));
+        return generate_private_key(a);
     }
     let len = match mac_algorithm(spec) {
         Some(m) => coffer_crypto::hmac_key_len(m),
         None => 32,
     };
     Ok(Zeroizing::new(coffer_crypto::random_bytes(len)))
+}
+
+/// A new asymmetric private key (PKCS#8). RSA-4096 generation can take a second, so it
+/// runs where it may block without holding up other requests on this worker.
+pub fn generate_private_key(a: AsymSpec) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    crate::blocking::run(|| coffer_crypto::generate_private_key(a))
+        .map_err(|e| KmsError::Internal(format!("key generation: {e}")))
 }
 
 /// Checks imported material is usable for `spec` (length for symmetric and HMAC keys, a
@@ -58,8 +64,7 @@ pub fn validate_import(spec: KeySpec, material: &[u8]) -> bool {
         return coffer_crypto::validate_private_key(a, material).is_ok();
     }
     match mac_algorithm(spec) {
-        // AWS accepts HMAC material between the spec's minimum and 64 bytes... coffer
-        // requires at least the spec's key length and at most 64 bytes, as AWS documents.
+        // At least the spec's key length and at most 64 bytes, as AWS documents.
         Some(m) => (coffer_crypto::hmac_key_len(m)..=64).contains(&material.len()),
         None => material.len() == 32,
     }

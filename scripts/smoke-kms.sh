@@ -17,6 +17,8 @@ ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
 bad()  { FAIL=$((FAIL+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
 expect() { local n=$1 p=$2; shift 2; local out; if out=$("$@" 2>&1) && grep -qE -- "$p" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
 refuse() { local n=$1 c=$2; shift 2; local out; if out=$("$@" 2>&1); then bad "$n (succeeded)" "$out"; elif grep -q "($c)" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
+# same NAME WANT CMD...: CMD succeeds and prints exactly WANT (base64 is no regex)
+same() { local n=$1 w=$2; shift 2; local out; if out=$("$@" 2>&1) && [ "$out" = "$w" ]; then ok "$n"; else bad "$n" "want $w, got $out"; fi; }
 # check NAME CMD...: CMD succeeds
 check() { local n=$1; shift; local out; if out=$("$@" 2>&1); then ok "$n"; else bad "$n" "$out"; fi; }
 
@@ -103,7 +105,7 @@ ENC=$("${K[@]}" create-key --key-spec RSA_2048 --key-usage ENCRYPT_DECRYPT --que
 printf 'encrypted by openssl' >"$WORK/small"
 openssl pkeyutl -encrypt -pubin -keyform DER -inkey "$WORK/enc.der" -pkeyopt rsa_padding_mode:oaep \
   -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256 -in "$WORK/small" -out "$WORK/small.enc"
-expect "openssl RSA-OAEP ciphertext decrypts with KMS" "$(base64 <"$WORK/small")" "${K[@]}" decrypt --key-id "$ENC" \
+same "openssl RSA-OAEP ciphertext decrypts with KMS" "$(base64 <"$WORK/small")" "${K[@]}" decrypt --key-id "$ENC" \
   --encryption-algorithm RSAES_OAEP_SHA_256 --ciphertext-blob "fileb://$WORK/small.enc" --query Plaintext --output text
 SYM=$("${K[@]}" create-key --query KeyMetadata.KeyId --output text)
 "${K[@]}" generate-data-key-pair --key-id "$SYM" --key-pair-spec ECC_NIST_P384 >"$WORK/pair.json"
@@ -116,7 +118,7 @@ AGREE=$("${K[@]}" create-key --key-spec ECC_NIST_P256 --key-usage KEY_AGREEMENT 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/peer.pem" 2>/dev/null
 openssl pkey -in "$WORK/peer.pem" -pubout -outform DER -out "$WORK/peer.der"
 openssl pkeyutl -derive -inkey "$WORK/peer.pem" -peerkey "$WORK/agree.der" -peerform DER -out "$WORK/ossl.secret"
-expect "DeriveSharedSecret equals openssl's ECDH secret" "$(base64 <"$WORK/ossl.secret")" "${K[@]}" derive-shared-secret \
+same "DeriveSharedSecret equals openssl's ECDH secret" "$(base64 -w0 <"$WORK/ossl.secret")" "${K[@]}" derive-shared-secret \
   --key-id "$AGREE" --key-agreement-algorithm ECDH --public-key "fileb://$WORK/peer.der" --query SharedSecret --output text
 EXT=$("${K[@]}" create-key --origin EXTERNAL --query KeyMetadata.KeyId --output text)
 "${K[@]}" get-parameters-for-import --key-id "$EXT" --wrapping-algorithm RSAES_OAEP_SHA_256 --wrapping-key-spec RSA_2048 >"$WORK/params.json"
@@ -128,7 +130,7 @@ openssl pkeyutl -encrypt -pubin -keyform DER -inkey "$WORK/wrap.der" -pkeyopt rs
 check "import key material wrapped by openssl" "${K[@]}" import-key-material --key-id "$EXT" \
   --encrypted-key-material "fileb://$WORK/material.enc" --import-token "fileb://$WORK/token.bin" --expiration-model KEY_MATERIAL_DOES_NOT_EXPIRE
 "${K[@]}" encrypt --key-id "$EXT" --plaintext "fileb://$WORK/small" --query CiphertextBlob --output text | base64 -d >"$WORK/ext.ct"
-expect "the imported key encrypts and decrypts" "$(base64 <"$WORK/small")" "${K[@]}" decrypt \
+same "the imported key encrypts and decrypts" "$(base64 <"$WORK/small")" "${K[@]}" decrypt \
   --ciphertext-blob "fileb://$WORK/ext.ct" --query Plaintext --output text
 
 # --- boto3 ---------------------------------------------------------------------------------

@@ -223,8 +223,9 @@ impl AuditLog {
     pub async fn append(&self, mut event: AuditEvent) -> Result<u64, AuditError> {
         self.check_usable()?;
         redact_event(&mut event, &self.redact_fields);
-        // Sized for a typical CloudTrail record, so serializing does not regrow the buffer.
-        let mut event_json = Vec::with_capacity(2048);
+        // Room for a typical record, so serializing rarely regrows the buffer; kept under
+        // 1 KiB because glibc's malloc consolidates its free lists on every larger request.
+        let mut event_json = Vec::with_capacity(1000);
         serde_json::to_writer(&mut event_json, &event)?;
         if event_json.len() > MAX_EVENT_BYTES {
             return Err(AuditError::EventTooLarge(event_json.len()));

@@ -114,6 +114,11 @@ async fn serve(
     let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         authenticate_and_call(&state, &parts, &body, &routed, conn, &request_id)
     }));
+    // The headers and a small body are slices of hyper's read buffer. Holding them while
+    // the audit append is awaited made hyper, which reads ahead on the connection
+    // meanwhile, allocate a fresh 8 KiB buffer for every request.
+    drop(parts);
+    drop(body);
     let (outcome, caller) = match joined {
         Ok(v) => v,
         Err(_) => {

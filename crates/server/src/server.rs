@@ -104,7 +104,13 @@ async fn serve_conn(
         let state = state.clone();
         async move { Ok::<_, std::convert::Infallible>(pipeline::handle(state, req, info).await) }
     });
-    let http = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(conn), svc);
+    // Half-close support also stops hyper from reading ahead on the socket while a request
+    // is being served (to notice a client hanging up mid-request): that read needed a
+    // fresh 8 KiB buffer per request, because the request's headers still borrow the
+    // current one. Every request runs to its audit record anyway.
+    let http = hyper::server::conn::http1::Builder::new()
+        .half_close(true)
+        .serve_connection(TokioIo::new(conn), svc);
     tokio::pin!(http);
     tokio::select! {
         r = http.as_mut() => if let Err(e) = r { tracing::debug!(%peer, error = %e, "connection ended with error") },

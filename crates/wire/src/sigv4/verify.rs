@@ -210,8 +210,9 @@ fn payload_hash(
 fn signed_header_values(parsed: &Parsed, parts: &Parts) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::with_capacity(parsed.signed_headers.len());
     for name in &parsed.signed_headers {
-        let mut value = String::new();
-        let mut values = parts.headers.get_all(name.as_str()).iter().peekable();
+        let all = parts.headers.get_all(name.as_str());
+        let mut value = String::with_capacity(all.iter().map(|v| v.len() + 1).sum());
+        let mut values = all.iter().peekable();
         if values.peek().is_none() && name == "host" {
             let authority = parts.uri.authority().map_or("", |a| a.as_str());
             push_canonical_header_value(&mut value, authority);

@@ -16,7 +16,7 @@ use crate::authz::{self, Ask};
 use coffer_crypto::{MessageType as CMessageType, OaepHash};
 use coffer_kms::blob::{self, BlobHeader, BlobRandom};
 use coffer_kms::context::EncryptionContext;
-use coffer_kms::messages::ErrorCode;
+use coffer_kms::messages::{self, ErrorCode};
 use coffer_kms::ops::Operation;
 use coffer_kms::spec::{
     self, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm,
@@ -134,10 +134,7 @@ fn encrypt_with(
     ctx: &EncryptionContext,
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, Option<String>), KmsError> {
-    let version = key
-        .current()
-        .ok_or_else(|| KmsError::Internal("key has no material".into()))?;
-    let material = material::open(&call.state.barrier, key, version.version)?;
+    let (version, material) = material::open_current(&call.state.barrier, key)?;
     match oaep_hash(alg) {
         None => {
             let header = BlobHeader {
@@ -333,10 +330,7 @@ fn open_ciphertext(
         (None, Some(hash)) => {
             let asym = material::asym_spec(key.spec)
                 .ok_or_else(|| KmsError::Internal("RSA algorithm on a non-RSA key".into()))?;
-            let current = key
-                .current()
-                .ok_or_else(|| KmsError::Internal("key has no material".into()))?;
-            let m = material::open(&call.state.barrier, &key, current.version)?;
+            let (_, m) = material::open_current(&call.state.barrier, &key)?;
             let pt = coffer_crypto::rsa_oaep_decrypt(asym, &m, hash, ciphertext)
                 .map_err(|e| KmsError::InvalidCiphertext(format!("RSA-OAEP: {e}")))?;
             (pt, None)
@@ -506,24 +500,15 @@ pub struct DataKeyInput {
     dry_run: Option<bool>,
 }
 
+/// The data key's length: from `NumberOfBytes` (its range already checked against the
+/// model) or `KeySpec`, exactly one of which must be given.
 fn data_key_len(n: Option<i64>, s: Option<DataKeySpec>) -> Result<usize, KmsError> {
     match (n, s) {
-        (Some(n), None) => usize::try_from(n)
-            .ok()
-            .filter(|n| (1..=1024).contains(n))
-            .ok_or_else(|| {
-                super::error::validation(
-                    "numberOfBytes",
-                    n,
-                    if n < 1 {
-                        "Member must have value greater than or equal to 1"
-                    } else {
-                        "Member must have value less than or equal to 1024"
-                    },
-                )
-            }),
-        (None, Some(DataKeySpec::Aes128)) => Ok(16),
-        (None, Some(DataKeySpec::Aes256)) => Ok(32),
+        (Some(n), None) => {
+            messages::check_number_of_bytes(n)?;
+            usize::try_from(n).map_err(|_| KmsError::Internal("numberOfBytes".into()))
+        }
+        (None, Some(spec)) => Ok(spec.len_bytes()),
         (Some(_), Some(_)) => Err(KmsError::Validation(
             "Please specify either number of bytes or key spec, but not both.".into(),
         )),
@@ -671,7 +656,13 @@ pub fn generate_random(
     if i.custom_key_store_id.is_some() {
         return Err(KmsError::CustomKeyStoreNotFound(String::new()));
     }
-    let n = data_key_len(i.number_of_bytes.or(Some(0)), None)?;
+    let n = data_key_len(
+        Some(
+            i.number_of_bytes
+                .ok_or_else(messages::number_of_bytes_required)?,
+        ),
+        None,
+    )?;
     Ok(json!({ "Plaintext": b64(&Zeroizing::new(coffer_crypto::random_bytes(n))) }))
 }
 
@@ -781,11 +772,7 @@ pub fn sign(call: &Call<'_>, i: SignInput, audit: &mut AuditInfo) -> Result<Valu
     let (asym, alg, mt) =
         signing_setup(&r.key, Operation::Sign, i.signing_algorithm, i.message_type)?;
     dry_run(i.dry_run)?;
-    let current = r
-        .key
-        .current()
-        .ok_or_else(|| KmsError::Internal("key has no material".into()))?;
-    let private = material::open(&call.state.barrier, &r.key, current.version)?;
+    let (_, private) = material::open_current(&call.state.barrier, &r.key)?;
     let sig =
         coffer_crypto::sign(asym, &private, alg, mt, &i.message.0).map_err(crypto_input_error)?;
     Ok(json!({
@@ -845,10 +832,7 @@ fn public_key(
     key: &KeyRecord,
     asym: coffer_crypto::AsymSpec,
 ) -> Result<Vec<u8>, KmsError> {
-    let current = key
-        .current()
-        .ok_or_else(|| KmsError::Internal("key has no material".into()))?;
-    let private = material::open(&call.state.barrier, key, current.version)?;
+    let (_, private) = material::open_current(&call.state.barrier, key)?;
     coffer_crypto::public_key_spki(asym, &private).map_err(|e| KmsError::Internal(e.to_string()))
 }
 
@@ -908,11 +892,7 @@ fn mac_op(
     let r = use_key(call, &i.key_id, op, &req, audit)?;
     let alg = mac_setup(&r.key, op, i.mac_algorithm)?;
     dry_run(i.dry_run)?;
-    let current = r
-        .key
-        .current()
-        .ok_or_else(|| KmsError::Internal("key has no material".into()))?;
-    let k = material::open(&call.state.barrier, &r.key, current.version)?;
+    let (_, k) = material::open_current(&call.state.barrier, &r.key)?;
     let mac = coffer_crypto::hmac(alg, &k, &i.message.0);
     Ok((r.key, mac))
 }
@@ -1027,10 +1007,7 @@ pub fn derive_shared_secret(
     dry_run(i.dry_run)?;
     let asym = material::asym_spec(key.spec)
         .ok_or_else(|| KmsError::Internal("agreement key without asymmetric spec".into()))?;
-    let current = key
-        .current()
-        .ok_or_else(|| KmsError::Internal("key has no material".into()))?;
-    let private = material::open(&call.state.barrier, key, current.version)?;
+    let (_, private) = material::open_current(&call.state.barrier, key)?;
     let secret =
         coffer_crypto::ecdh_shared_secret(asym, &private, &i.public_key.0).map_err(|_| {
             KmsError::Validation(

@@ -13,7 +13,6 @@ use crate::barrier::{Barrier, Purpose};
 use coffer_crypto::{AsymSpec, WrappingAlgorithm};
 use coffer_kms::ops::Operation;
 use coffer_kms::spec::{KeyState, Origin};
-use coffer_storage::Txn;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
@@ -303,18 +302,4 @@ pub fn delete(call: &Call<'_>, i: KeyIdInput, audit: &mut AuditInfo) -> Result<V
         out["KeyMaterialId"] = json!(v.material_id);
     }
     Ok(out)
-}
-
-/// Scheduler body: expires imported material whose `ValidTo` has passed.
-pub fn expire_all(t: &mut dyn Txn, now: OffsetDateTime) -> Result<usize, KmsError> {
-    let keys: Vec<(String, KeyRecord)> = store::scan(t, store::KEYS, "", None, usize::MAX)?;
-    let mut n = 0;
-    for (_, mut k) in keys {
-        if k.valid_to.is_some_and(|v| v <= now) {
-            remove_material(&mut k);
-            store::put_key(t, &k)?;
-            n += 1;
-        }
-    }
-    Ok(n)
 }

@@ -1,5 +1,5 @@
 //! KMS's scheduled work: destroying keys whose deletion window has ended, rotating keys
-//! that are due, and expiring imported material. Each runs under the scheduler's lease,
+//! that are due, and expiring imported material, in one job under the scheduler's lease;
 //! and due-ness is judged by the injected clock (tests advance it instead of sleeping).
 
 use super::store::{self, AliasRecord, KeyRecord};
@@ -12,65 +12,68 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
+/// One job, one scan of the key table per period: each key is checked for every kind of
+/// due work, instead of three jobs each reading every key.
 pub fn jobs() -> Vec<Job> {
-    let every = Duration::from_secs(60);
-    vec![
-        Job {
-            name: "kms-key-deletion",
-            every,
-            run: Arc::new(|s: &State| run(s, delete_due)),
-        },
-        Job {
-            name: "kms-key-rotation",
-            every,
-            run: Arc::new(|s: &State| run(s, |t, s, now| rotate_due(t, s, now))),
-        },
-        Job {
-            name: "kms-import-expiry",
-            every,
-            run: Arc::new(|s: &State| run(s, |t, _, now| import::expire_all(t, now))),
-        },
-    ]
+    vec![Job {
+        name: "kms-maintenance",
+        every: Duration::from_secs(60),
+        run: Arc::new(|s: &State| {
+            let now = s.clock.now();
+            let n = coffer_storage::write(s.store.as_ref(), |t| maintain(t, s, now))
+                .map_err(|e: KmsError| e.to_string())?;
+            if n > 0 {
+                tracing::info!(count = n, "kms maintenance changed keys");
+            }
+            Ok(())
+        }),
+    }]
 }
 
-fn run(
-    state: &State,
-    body: impl Fn(&mut dyn Txn, &State, OffsetDateTime) -> Result<usize, KmsError>,
-) -> Result<(), String> {
-    let now = state.clock.now();
-    let n = coffer_storage::write(state.store.as_ref(), |t| body(t, state, now))
-        .map_err(|e| e.to_string())?;
-    if n > 0 {
-        tracing::info!(count = n, "kms job changed keys");
-    }
-    Ok(())
+/// What is due for a key at `now`.
+fn due(k: &KeyRecord, now: OffsetDateTime) -> (bool, bool, bool) {
+    let delete = k.state == KeyState::PendingDeletion && k.deletion_date.is_some_and(|d| d <= now);
+    let rotate = k.state == KeyState::Enabled
+        && k.rotation.enabled
+        && k.rotation.next.is_some_and(|d| d <= now)
+        && (!k.is_multi_region() || k.is_primary());
+    let expire = k.valid_to.is_some_and(|v| v <= now);
+    (delete, rotate, expire)
 }
 
-fn all_keys(t: &mut dyn Txn) -> Result<Vec<KeyRecord>, KmsError> {
-    Ok(
-        store::scan::<KeyRecord>(t, store::KEYS, "", None, usize::MAX)?
-            .into_iter()
-            .map(|(_, k)| k)
-            .collect(),
-    )
-}
-
-/// Destroys every key whose deletion date has passed: its record (with all sealed
-/// material), its aliases, its grants and any pending import parameters.
-pub fn delete_due(t: &mut dyn Txn, _: &State, now: OffsetDateTime) -> Result<usize, KmsError> {
-    let due: Vec<KeyRecord> = all_keys(t)?
-        .into_iter()
-        .filter(|k| {
-            k.state == KeyState::PendingDeletion && k.deletion_date.is_some_and(|d| d <= now)
-        })
-        .collect();
-    for k in &due {
-        destroy(t, k)?;
-        if k.is_multi_region() && !k.is_primary() {
-            replicate::forget_replica(t, k, now)?;
+/// Destroys keys whose deletion window has ended (record, every material version,
+/// aliases, grants, import parameters), rotates due keys, and expires imported material.
+/// A key with work due is read again before acting, because acting on one key (rotating
+/// a multi-Region primary, forgetting a replica) rewrites others of its set.
+pub fn maintain(t: &mut dyn Txn, state: &State, now: OffsetDateTime) -> Result<usize, KmsError> {
+    let scanned: Vec<(String, KeyRecord)> = store::scan(t, store::KEYS, "", None, usize::MAX)?;
+    let mut changed = 0;
+    for (sk, _) in scanned
+        .iter()
+        .filter(|(_, k)| due(k, now) != (false, false, false))
+    {
+        let Some(mut k) = store::get::<KeyRecord>(t, store::KEYS, sk)? else {
+            continue;
+        };
+        let (delete, rotate, expire) = due(&k, now);
+        if delete {
+            destroy(t, &k)?;
+            if k.is_multi_region() && !k.is_primary() {
+                replicate::forget_replica(t, &k, now)?;
+            }
+        } else {
+            if rotate {
+                rotation::rotate(t, &state.barrier, &mut k, now, "AUTOMATIC")?;
+                rotation::reschedule(&mut k, now);
+            }
+            if expire {
+                import::remove_material(&mut k);
+            }
+            store::put_key(t, &k)?;
         }
+        changed += 1;
     }
-    Ok(due.len())
+    Ok(changed)
 }
 
 fn destroy(t: &mut dyn Txn, k: &KeyRecord) -> Result<(), KmsError> {
@@ -91,22 +94,4 @@ fn destroy(t: &mut dyn Txn, k: &KeyRecord) -> Result<(), KmsError> {
     }
     tracing::info!(key = %k.arn(), "KMS key and its material destroyed");
     Ok(())
-}
-
-fn rotate_due(t: &mut dyn Txn, state: &State, now: OffsetDateTime) -> Result<usize, KmsError> {
-    let mut n = 0;
-    for mut k in all_keys(t)? {
-        let due = k.state == KeyState::Enabled
-            && k.rotation.enabled
-            && k.rotation.next.is_some_and(|d| d <= now)
-            && (!k.is_multi_region() || k.is_primary());
-        if !due {
-            continue;
-        }
-        rotation::rotate(t, &state.barrier, &mut k, now, "AUTOMATIC")?;
-        rotation::reschedule(&mut k, now);
-        store::put_key(t, &k)?;
-        n += 1;
-    }
-    Ok(n)
 }

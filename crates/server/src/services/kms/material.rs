@@ -6,7 +6,7 @@
 //! the primary's sealed material unchanged.
 
 use super::KmsError;
-use super::store::KeyRecord;
+use super::store::{KeyRecord, KeyVersion};
 use crate::barrier::{Barrier, Purpose};
 use coffer_crypto::{AsymSpec, MacAlgorithm};
 use coffer_kms::spec::KeySpec;
@@ -104,6 +104,17 @@ pub fn open(
             sealed,
         )
         .map_err(|_| KmsError::Internal(format!("sealed material of {} did not open", key.arn())))
+}
+
+/// The key's current material version and its plaintext material.
+pub fn open_current<'k>(
+    barrier: &Barrier,
+    key: &'k KeyRecord,
+) -> Result<(&'k KeyVersion, Zeroizing<Vec<u8>>), KmsError> {
+    let version = key
+        .current()
+        .ok_or_else(|| KmsError::Internal("key has no material".into()))?;
+    Ok((version, open(barrier, key, version.version)?))
 }
 
 /// AWS's 64-hex-digit `KeyMaterialId`: here a digest naming the key and version, so it is

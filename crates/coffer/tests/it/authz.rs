@@ -4,7 +4,18 @@ use crate::kit::{Creds, TestServer, code};
 
 /// Creates an IAM user with an access key and (optionally) an inline policy.
 pub async fn user_with_policy(s: &TestServer, name: &str, policy: Option<&str>) -> (Creds, String) {
-    let iam = s.iam(&s.admin);
+    user_created_by(s, &s.admin, name, policy).await
+}
+
+/// An IAM user created by `creator` (so in that principal's account), with an access key
+/// and an optional inline policy.
+pub async fn user_created_by(
+    s: &TestServer,
+    creator: &Creds,
+    name: &str,
+    policy: Option<&str>,
+) -> (Creds, String) {
+    let iam = s.iam(creator);
     let u = iam.create_user().user_name(name).send().await.unwrap();
     let arn = u.user().unwrap().arn().to_string();
     let k = iam

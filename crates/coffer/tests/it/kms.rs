@@ -12,7 +12,8 @@ use aws_sdk_kms::types::{
 
 const DAY: u64 = 86_400;
 
-async fn symmetric(kms: &Client) -> String {
+/// A new symmetric encryption key; its id.
+pub(crate) async fn symmetric(kms: &Client) -> String {
     kms.create_key()
         .description("test key")
         .send()
@@ -24,7 +25,8 @@ async fn symmetric(kms: &Client) -> String {
         .to_string()
 }
 
-async fn key(kms: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
+/// A new key of `spec` and `usage`; its id.
+pub(crate) async fn key(kms: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
     kms.create_key()
         .key_spec(spec)
         .key_usage(usage)
@@ -139,6 +141,11 @@ async fn symmetric_encrypt_decrypt_with_context() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "InvalidCiphertextException");
+    // No detail on the wire: why a ciphertext failed goes to the audit record only.
+    assert!(
+        aws_sdk_kms::error::ProvideErrorMetadata::message(&e).is_none_or(str::is_empty),
+        "{e:?}"
+    );
     let mut tampered = blob.as_ref().to_vec();
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
@@ -183,6 +190,14 @@ async fn symmetric_encrypt_decrypt_with_context() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "ValidationException");
+    // The model marks Plaintext sensitive: its value is never echoed.
+    assert_eq!(
+        aws_sdk_kms::error::ProvideErrorMetadata::message(&e),
+        Some(
+            "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: \
+             Member must have length less than or equal to 4096"
+        )
+    );
     // ReEncrypt to another key, without naming the source key.
     let re = kms
         .re_encrypt()
@@ -255,6 +270,8 @@ async fn data_keys_and_random() {
         .send()
         .await
         .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    let e = kms.generate_random().send().await.unwrap_err();
     assert_eq!(code(&e), "ValidationException");
     let r = kms
         .generate_random()

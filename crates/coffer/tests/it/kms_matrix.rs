@@ -4,7 +4,9 @@
 //! raises, grants and key policies with their conditions, cross-account use, and paging.
 //! `kms.rs` covers the main flows; this file covers the rest.
 
+use crate::authz::user_created_by;
 use crate::kit::{Creds, TestServer, bin};
+use crate::kms::{key, symmetric};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
@@ -55,23 +57,6 @@ fn fails_with_status<T: std::fmt::Debug, E: ProvideErrorMetadata>(
             (e.code().unwrap_or("<none>").to_owned(), status)
         }
     }
-}
-
-async fn create(kms: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
-    kms.create_key()
-        .key_spec(spec)
-        .key_usage(usage)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata()
-        .unwrap()
-        .key_id()
-        .to_owned()
-}
-
-async fn symmetric(kms: &Client) -> String {
-    create(kms, KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt).await
 }
 
 async fn external(kms: &Client, spec: KeySpec, usage: KeyUsageType) -> String {
@@ -142,39 +127,6 @@ async fn import_material(kms: &Client, id: &str, material: &[u8]) {
         .send()
         .await
         .unwrap();
-}
-
-/// An IAM user created by `as_creds` (in that principal's account), with an access key
-/// and an optional inline policy.
-async fn user(
-    s: &TestServer,
-    as_creds: &Creds,
-    name: &str,
-    policy: Option<&str>,
-) -> (Creds, String) {
-    let iam = s.iam(as_creds);
-    let u = iam.create_user().user_name(name).send().await.unwrap();
-    let user_arn = u.user().unwrap().arn().to_owned();
-    let k = iam
-        .create_access_key()
-        .user_name(name)
-        .send()
-        .await
-        .unwrap();
-    let k = k.access_key().unwrap();
-    if let Some(p) = policy {
-        iam.put_user_policy()
-            .user_name(name)
-            .policy_name("p")
-            .policy_document(p)
-            .send()
-            .await
-            .unwrap();
-    }
-    (
-        Creds::new(k.access_key_id(), k.secret_access_key()),
-        user_arn,
-    )
 }
 
 fn identity_policy_allowing(action: &str) -> String {
@@ -405,7 +357,7 @@ async fn signing_every_spec_and_algorithm() {
         ),
     ];
     for (spec, algs, wrong) in &table {
-        let id = create(&kms, spec.clone(), KeyUsageType::SignVerify).await;
+        let id = key(&kms, spec.clone(), KeyUsageType::SignVerify).await;
         let md = metadata(&kms, &id).await;
         assert_eq!(md.key_spec(), Some(spec));
         assert_eq!(names(md.signing_algorithms()), names(algs), "{spec:?}");
@@ -436,7 +388,7 @@ async fn ed25519_message_types() {
     use SigningAlgorithmSpec as S;
     let s = TestServer::start();
     let kms = client(&s, &s.admin);
-    let id = create(&kms, KeySpec::EccNistEdwards25519, KeyUsageType::SignVerify).await;
+    let id = key(&kms, KeySpec::EccNistEdwards25519, KeyUsageType::SignVerify).await;
     let spki = kms
         .get_public_key()
         .key_id(&id)
@@ -503,7 +455,7 @@ async fn rsa_encryption_limits_and_algorithm_lists() {
         (KeySpec::Rsa4096, 470, 446),
     ];
     for (spec, max_sha1, max_sha256) in table {
-        let id = create(&kms, spec.clone(), KeyUsageType::EncryptDecrypt).await;
+        let id = key(&kms, spec.clone(), KeyUsageType::EncryptDecrypt).await;
         let md = metadata(&kms, &id).await;
         let want = names([E::RsaesOaepSha1, E::RsaesOaepSha256]);
         assert_eq!(names(md.encryption_algorithms()), want, "{spec:?}");
@@ -621,7 +573,7 @@ async fn hmac_every_spec() {
     for (spec, alg, local_alg, len) in table {
         let ctx = format!("{spec:?}");
         // A generated key: the lists, the tag length, VerifyMac, and the wrong algorithms.
-        let id = create(&kms, spec.clone(), KeyUsageType::GenerateVerifyMac).await;
+        let id = key(&kms, spec.clone(), KeyUsageType::GenerateVerifyMac).await;
         let md = metadata(&kms, &id).await;
         assert_eq!(md.mac_algorithms(), std::slice::from_ref(&alg), "{ctx}");
         assert!(md.encryption_algorithms().is_empty() && md.signing_algorithms().is_empty());
@@ -713,7 +665,7 @@ async fn ecdh_key_agreement() {
     ];
     for (spec, curve, other_curve) in table {
         let ctx = format!("{spec:?}");
-        let id = create(&kms, spec.clone(), KeyUsageType::KeyAgreement).await;
+        let id = key(&kms, spec.clone(), KeyUsageType::KeyAgreement).await;
         let key_arn = arn(&kms, &id).await;
         let md = metadata(&kms, &id).await;
         assert_eq!(
@@ -776,7 +728,7 @@ async fn ecdh_key_agreement() {
         assert_eq!(e, Err("InvalidKeyUsageException".into()), "{ctx}");
     }
     // A signing key does not agree; secp256k1 has no KEY_AGREEMENT usage.
-    let signer = create(&kms, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let signer = key(&kms, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
     let peer = coffer_crypto::generate_private_key(AsymSpec::EccNistP256).unwrap();
     let e = kms
         .derive_shared_secret()
@@ -996,7 +948,7 @@ async fn key_state_table() {
     ];
     let s = TestServer::start();
     let kms = client(&s, &s.admin);
-    let (_, grantee) = user(&s, &s.admin, "grantee", None).await;
+    let (_, grantee) = user_created_by(&s, &s.admin, "grantee", None).await;
     let mut failures = Vec::new();
     let mut n = 0;
     for (op, row) in table {
@@ -1108,9 +1060,9 @@ async fn key_usage_dry_run_and_token_errors() {
     let s = TestServer::start();
     let kms = client(&s, &s.admin);
     let sym = symmetric(&kms).await;
-    let rsa = create(&kms, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
-    let ecc = create(&kms, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
-    let hmac = create(&kms, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+    let rsa = key(&kms, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
+    let ecc = key(&kms, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let hmac = key(&kms, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
     // InvalidKeyUsageException.
     let e = kms
         .generate_data_key()
@@ -1170,7 +1122,7 @@ async fn key_usage_dry_run_and_token_errors() {
     assert_eq!(fails(e), "InvalidKeyUsageException", "Encrypt on HMAC");
     // DryRun: DryRunOperationException with HTTP 412, and no effect.
     let ct = encrypt(&kms, &sym, &[]).await;
-    let (_, grantee) = user(&s, &s.admin, "dry", None).await;
+    let (_, grantee) = user_created_by(&s, &s.admin, "dry", None).await;
     let dry = [
         (
             "Encrypt",
@@ -1274,10 +1226,10 @@ async fn limit_tag_policy_and_validation_errors() {
     let s = TestServer::start();
     let kms = client(&s, &s.admin);
     let id = symmetric(&kms).await;
-    let hmac = create(&kms, KeySpec::Hmac384, KeyUsageType::GenerateVerifyMac).await;
+    let hmac = key(&kms, KeySpec::Hmac384, KeyUsageType::GenerateVerifyMac).await;
     // InvalidMarkerException on every paged list that takes a marker.
     let bad = "!!not-a-marker!!";
-    let (_, grantee) = user(&s, &s.admin, "m", None).await;
+    let (_, grantee) = user_created_by(&s, &s.admin, "m", None).await;
     let markers = [
         ("ListKeys", fails(kms.list_keys().marker(bad).send().await)),
         (
@@ -1574,8 +1526,8 @@ async fn remaining_operations() {
 async fn grant_constraints_names_filters_and_retirement() {
     let s = TestServer::start();
     let admin = client(&s, &s.admin);
-    let (alice_c, alice) = user(&s, &s.admin, "alice", None).await;
-    let (bob_c, bob) = user(&s, &s.admin, "bob", None).await;
+    let (alice_c, alice) = user_created_by(&s, &s.admin, "alice", None).await;
+    let (bob_c, bob) = user_created_by(&s, &s.admin, "bob", None).await;
     let as_alice = client(&s, &alice_c);
     let as_bob = client(&s, &bob_c);
     let enc = |kms: &Client, id: &str, ctx: &[(&str, &str)]| {
@@ -1792,7 +1744,7 @@ async fn grant_constraints_names_filters_and_retirement() {
         names([plain.grant_id().unwrap()])
     );
     // A grant cannot give an HMAC key an operation it does not support.
-    let hmac = create(&admin, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
+    let hmac = key(&admin, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await;
     let e = admin
         .create_grant()
         .key_id(&hmac)
@@ -1822,8 +1774,8 @@ async fn grant_constraints_names_filters_and_retirement() {
 async fn tokens_of_a_repeated_named_grant_are_interchangeable() {
     let s = TestServer::start();
     let admin = client(&s, &s.admin);
-    let (_, alice) = user(&s, &s.admin, "alice", None).await;
-    let (bob_c, bob) = user(&s, &s.admin, "bob", None).await;
+    let (_, alice) = user_created_by(&s, &s.admin, "alice", None).await;
+    let (bob_c, bob) = user_created_by(&s, &s.admin, "bob", None).await;
     let k = symmetric(&admin).await;
     let named = || {
         admin
@@ -1866,7 +1818,7 @@ async fn key_policy_conditions_denies_and_delegation() {
     let s = TestServer::start();
     let acct = s.account.clone();
     let admin = client(&s, &s.admin);
-    let (alice_c, alice) = user(&s, &s.admin, "alice", None).await;
+    let (alice_c, alice) = user_created_by(&s, &s.admin, "alice", None).await;
     let as_alice = client(&s, &alice_c);
     // kms:EncryptionContext:app must equal "x" for alice's Decrypt.
     let cond = key_policy(
@@ -1911,7 +1863,7 @@ async fn key_policy_conditions_denies_and_delegation() {
     // An AWS-managed-style policy: use only through a service (kms:ViaService), the
     // account may only read metadata. A direct call has no kms:ViaService and is refused,
     // even for a user whose IAM policy allows everything.
-    let (carol_c, _) = user(
+    let (carol_c, _) = user_created_by(
         &s,
         &s.admin,
         "carol",
@@ -1993,14 +1945,14 @@ async fn key_policy_conditions_denies_and_delegation() {
         .await;
     assert_eq!(fails(e), "AccessDeniedException", "Deny beats a grant");
     // IAM policies count only when the key policy delegates to the account.
-    let (dave_c, _) = user(
+    let (dave_c, _) = user_created_by(
         &s,
         &s.admin,
         "dave",
         Some(&identity_policy_allowing("kms:Encrypt")),
     )
     .await;
-    let (erin_c, erin) = user(&s, &s.admin, "erin", None).await;
+    let (erin_c, erin) = user_created_by(&s, &s.admin, "erin", None).await;
     let as_dave = client(&s, &dave_c);
     let delegating = symmetric(&admin).await;
     as_dave
@@ -2093,8 +2045,8 @@ async fn cross_account_needs_key_policy_and_identity_policy() {
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"kms:Encrypt","Resource":"{key_arn}"}}]}}"#
     );
     let as_other = client(&s, &other);
-    let (x_c, _) = user(&s, &other, "x", Some(&allow_key)).await;
-    let (y_c, y) = user(&s, &other, "y", None).await;
+    let (x_c, _) = user_created_by(&s, &other, "x", Some(&allow_key)).await;
+    let (y_c, y) = user_created_by(&s, &other, "y", None).await;
     assert!(y.contains(OTHER_ACCOUNT), "{y}");
     let as_x = client(&s, &x_c);
     let as_y = client(&s, &y_c);
@@ -2173,7 +2125,7 @@ async fn cross_account_needs_key_policy_and_identity_policy() {
 async fn paging_through_every_list() {
     let s = TestServer::start();
     let kms = client(&s, &s.admin);
-    let (_, grantee) = user(&s, &s.admin, "pager", None).await;
+    let (_, grantee) = user_created_by(&s, &s.admin, "pager", None).await;
     let mut created = BTreeSet::new();
     for _ in 0..5 {
         created.insert(symmetric(&kms).await);

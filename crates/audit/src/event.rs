@@ -96,6 +96,9 @@ pub struct UserIdentity {
     pub user_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_context: Option<SessionContext>,
+    /// The AWS service that made the call for this identity (`secretsmanager.amazonaws.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoked_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -176,6 +179,7 @@ impl UserIdentity {
             access_key_id: Some(p.access_key_id.clone()),
             user_name: p.user_name.clone(),
             session_context: session_context(p, &account),
+            invoked_by: None,
         }
     }
 
@@ -302,6 +306,15 @@ impl AuditEvent {
     /// Deliver to another account, e.g. the key owner of a cross-account call.
     pub fn with_recipient(mut self, account: AccountId) -> Self {
         self.recipient_account_id = Some(account);
+        self
+    }
+
+    /// Marks a call that an AWS service made on the identity's behalf: CloudTrail names
+    /// the service as `invokedBy`, source address and user agent.
+    pub fn invoked_by(mut self, service: &str) -> Self {
+        self.user_identity.invoked_by = Some(service.to_owned());
+        self.source_ip_address = service.to_owned();
+        self.user_agent = service.to_owned();
         self
     }
 

@@ -220,7 +220,20 @@ impl AuditLog {
     /// Appends `event` and returns its sequence number once the record is written and
     /// synced to disk. Concurrent appends share one sync. Any error means the record may
     /// not be durable and the audited request must fail.
-    pub async fn append(&self, mut event: AuditEvent) -> Result<u64, AuditError> {
+    pub async fn append(&self, event: AuditEvent) -> Result<u64, AuditError> {
+        let (pending, rx) = self.pending(event)?;
+        self.tx
+            .send(Msg::Append(pending))
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())?
+    }
+
+    /// Redacts and serializes `event` for the writer.
+    fn pending(
+        &self,
+        mut event: AuditEvent,
+    ) -> Result<(Pending, oneshot::Receiver<Result<u64, AuditError>>), AuditError> {
         self.check_usable()?;
         redact_event(&mut event, &self.redact_fields);
         // Room for a typical record, so serializing rarely regrows the buffer; kept under
@@ -238,11 +251,26 @@ impl AuditLog {
             account: event.recipient_account_id,
             reply,
         };
-        self.tx
-            .send(Msg::Append(pending))
-            .await
-            .map_err(|_| self.gone())?;
-        rx.await.map_err(|_| self.gone())?
+        Ok((pending, rx))
+    }
+
+    /// Appends several events, in order, sharing one sync; returns the sequence number
+    /// of the last. Used for a call and the calls a service made on its behalf.
+    pub async fn append_all(&self, events: Vec<AuditEvent>) -> Result<u64, AuditError> {
+        let mut replies = Vec::with_capacity(events.len());
+        for event in events {
+            let (pending, rx) = self.pending(event)?;
+            self.tx
+                .send(Msg::Append(pending))
+                .await
+                .map_err(|_| self.gone())?;
+            replies.push(rx);
+        }
+        let mut last = 0;
+        for rx in replies {
+            last = rx.await.map_err(|_| self.gone())??;
+        }
+        Ok(last)
     }
 
     /// Finishes queued appends, writes a final digest, releases the directory and waits

@@ -4,8 +4,10 @@
 use crate::State;
 use crate::barrier::{Barrier, BarrierError, Purpose, TlsSealer};
 use crate::config::{Config, StorageLocation, TlsSource};
-use crate::credential_cache::{CredentialCache, WatchedStorage};
+use crate::credential_cache::CredentialCache;
 use crate::identity::{self, IdentityError, KeyOwner};
+use crate::record_cache::{Watch, WatchedStorage};
+use crate::services::kms::KeyCache;
 use coffer_storage::{Storage, StorageError};
 use coffer_types::{AccountId, AdjustableClock, SharedClock, SystemClock};
 use std::path::{Path, PathBuf};
@@ -73,10 +75,12 @@ pub fn create_data_dir(dir: &Path) -> Result<(), StartError> {
 pub fn open_state(config: Config) -> Result<Startup, StartError> {
     create_data_dir(&config.data_dir)?;
     let credentials = Arc::new(CredentialCache::default());
-    let store: Arc<dyn Storage> = Arc::new(WatchedStorage::new(
-        open_storage(&config)?,
-        credentials.clone(),
-    ));
+    let kms_keys = Arc::new(KeyCache::default());
+    let watches: Vec<Watch> = vec![
+        (crate::identity::KEYS, credentials.clone()),
+        (crate::services::kms::store::KEYS, kms_keys.clone()),
+    ];
+    let store: Arc<dyn Storage> = Arc::new(WatchedStorage::new(open_storage(&config)?, watches));
     let barrier = Arc::new(Barrier::unseal(store.as_ref(), &config.unseal)?);
     let (clock, test_clock): (SharedClock, _) = if config.test_clock {
         let c = Arc::new(AdjustableClock::default());
@@ -101,6 +105,7 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
         config,
         store,
         credentials,
+        kms_keys,
         barrier,
         clock,
         test_clock,

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod metrics;
 mod pipeline;
 mod record;
+pub mod record_cache;
 pub mod scheduler;
 mod server;
 pub mod services;
@@ -35,6 +36,8 @@ pub struct State {
     pub store: Arc<dyn Storage>,
     /// Resolved credentials of recent callers (see `credential_cache`).
     pub credentials: Arc<credential_cache::CredentialCache>,
+    /// Recently used KMS keys, parsed (see `services::kms::KeyCache`).
+    pub kms_keys: Arc<services::kms::KeyCache>,
     pub barrier: Arc<Barrier>,
     pub clock: SharedClock,
     /// Present only with `--test-clock`: the same clock as `clock`, movable by tests.

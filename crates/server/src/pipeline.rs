@@ -131,7 +131,14 @@ async fn serve(
         }
     };
     let event = record::build(&state, service.as_ref(), &caller, &outcome, &request_id);
-    if let Err(e) = state.audit.append(event).await {
+    let appended = if outcome.audit.invoked.is_empty() {
+        state.audit.append(event).await
+    } else {
+        let mut events = record::build_invoked(&caller, &outcome);
+        events.push(event);
+        state.audit.append_all(events).await
+    };
+    if let Err(e) = appended {
         // Fail closed: an action that cannot be recorded is not acknowledged.
         tracing::error!(error = %e, "audit append failed; refusing the request");
         state.metrics.audit_failure();
@@ -284,6 +291,7 @@ fn authenticate_and_call(
                     state,
                     ctx: &ctx,
                     key: &cred.record,
+                    via_service: None,
                 },
                 input,
             );
@@ -397,7 +405,11 @@ fn lookup_credential(
     let found = coffer_storage::read(state.store.as_ref(), |t| {
         identity::resolve(t, &state.barrier, akid)
     })?;
-    Ok(found.map(|cred| state.credentials.insert(akid, cred, generation, now)))
+    Ok(found.map(|cred| {
+        state
+            .credentials
+            .insert(akid, CachedCredential::new(cred), generation, now)
+    }))
 }
 
 /// Temporary credentials need their session token, and stop working when they expire.
@@ -530,7 +542,7 @@ mod tests {
         assert_eq!(error_code(&call(&state, "sts", &key, WHO_AM_I)), None);
         let first = state.credentials.get(&key.0, state.clock.now()).unwrap();
         let clock = state.test_clock.clone().unwrap();
-        clock.advance(crate::credential_cache::CREDENTIAL_TTL);
+        clock.advance(crate::record_cache::CACHE_TTL);
         assert!(state.credentials.get(&key.0, state.clock.now()).is_none());
         assert_eq!(error_code(&call(&state, "sts", &key, WHO_AM_I)), None);
         let second = state.credentials.get(&key.0, state.clock.now()).unwrap();

@@ -2,7 +2,7 @@
 //! of an unauthenticated caller) and the service's [`AuditInfo`].
 
 use crate::State;
-use crate::api::{Outcome, Service};
+use crate::api::{AuditInfo, Outcome, Service};
 use crate::pipeline::{ConnInfo, header};
 use coffer_audit::{AuditEvent, FailedAuthentication};
 use coffer_types::{AccountId, RequestContext};
@@ -84,6 +84,16 @@ pub fn build(
             })
         }
     };
+    event = with_info(event, info);
+    if let (Err(e), Caller::Authenticated(_)) = (&outcome.result, caller) {
+        event = event.with_error(&e.code, &e.message);
+    }
+    // Services leave secrets out themselves; `AuditLog::append` redacts by field name as a
+    // second line of defence, so it is not repeated here.
+    event
+}
+
+fn with_info(mut event: AuditEvent, info: &AuditInfo) -> AuditEvent {
     if let Some(p) = &info.request_parameters {
         event = event.with_request(p.clone());
     }
@@ -95,10 +105,29 @@ pub fn build(
             event = event.with_resource(&r.arn, acct, &r.kind);
         }
     }
-    if let (Err(e), Caller::Authenticated(_)) = (&outcome.result, caller) {
-        event = event.with_error(&e.code, &e.message);
-    }
-    // Services leave secrets out themselves; `AuditLog::append` redacts by field name as a
-    // second line of defence, so it is not repeated here.
     event
+}
+
+/// The records of the calls a service made on its caller's behalf (see
+/// [`crate::api::InvokedCall`]), in the order they were made.
+pub fn build_invoked(caller: &Caller, outcome: &Outcome) -> Vec<AuditEvent> {
+    let Caller::Authenticated(ctx) = caller else {
+        return Vec::new();
+    };
+    outcome
+        .audit
+        .invoked
+        .iter()
+        .map(|inv| {
+            let info = &inv.info;
+            let mut event =
+                AuditEvent::api_call(ctx, inv.event_source, &info.event_name, info.read_only)
+                    .invoked_by(&inv.invoked_by);
+            event = with_info(event, info);
+            if let Some((code, message)) = &inv.error {
+                event = event.with_error(code, message);
+            }
+            event
+        })
+        .collect()
 }

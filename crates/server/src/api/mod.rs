@@ -50,6 +50,22 @@ pub struct AuditInfo {
     pub resources: Vec<AuditResource>,
     /// Internal detail for the audit record only (never sent on the wire).
     pub detail: Option<String>,
+    /// Calls the service made to other services on the caller's behalf (Secrets Manager
+    /// decrypting through KMS); each becomes its own audit record, `invokedBy` the service.
+    pub invoked: Vec<InvokedCall>,
+}
+
+/// A call one coffer service made to another for its caller, as CloudTrail records it.
+#[derive(Debug)]
+pub struct InvokedCall {
+    /// `eventSource` of the called service (`kms.amazonaws.com`).
+    pub event_source: &'static str,
+    /// The calling service (`secretsmanager.amazonaws.com`): CloudTrail's `invokedBy`,
+    /// and the source address and user agent of the record.
+    pub invoked_by: String,
+    pub info: AuditInfo,
+    /// The wire error code and message, if the call failed.
+    pub error: Option<(String, String)>,
 }
 
 pub struct Outcome {
@@ -62,6 +78,9 @@ pub struct Call<'a> {
     pub state: &'a State,
     pub ctx: &'a RequestContext,
     pub key: &'a KeyRecord,
+    /// Set when another coffer service calls KMS on the caller's behalf (`kms:ViaService`,
+    /// e.g. `secretsmanager.us-east-1.amazonaws.com`); `None` for a direct call.
+    pub via_service: Option<&'a str>,
 }
 
 pub trait Service: Send + Sync + 'static {

@@ -10,18 +10,34 @@ use super::KmsError;
 use super::store::{self, AliasRecord, GrantRecord, KeyRecord, KeyRef};
 use crate::api::Call;
 use crate::authz::{self, Ask, AuthzError, ResourcePolicy};
+use crate::record_cache::RecordCache;
 use coffer_kms::context::EncryptionContext;
 use coffer_kms::messages;
 use coffer_kms::ops::Operation;
-use coffer_policy::{PolicyKind, ResourcePolicyMode};
+use coffer_policy::{PolicyDocument, PolicyKind, ResourcePolicyMode};
 use coffer_storage::Txn;
 use coffer_types::AccountId;
+use std::sync::Arc;
 
 /// A resolved key and how the caller named it.
 pub struct Resolved {
     pub key: KeyRecord,
     pub named: KeyRef,
+    /// The parsed key policy, when the key came from the cache (parsed once per load).
+    policy: Option<Arc<PolicyDocument>>,
 }
+
+/// A key record as the cryptographic operations use it, kept in [`KeyCache`].
+pub struct LoadedKey {
+    record: KeyRecord,
+    policy: Arc<PolicyDocument>,
+}
+
+/// Recently used keys by storage key: Encrypt, Decrypt, GenerateDataKey and the other
+/// read-only uses of a key skip the record's decode and its policy's parse. Writes to
+/// `kms_keys` on this node invalidate it at once; see `crate::record_cache` for the bound
+/// on staleness across nodes. Operations that change a key never read it from here.
+pub type KeyCache = RecordCache<LoadedKey>;
 
 fn not_found_key(region: &str, account: AccountId, key_id: &str) -> KmsError {
     messages::key_not_found(&store::key_arn(region, account, key_id)).into()
@@ -31,13 +47,35 @@ fn invalid_key_id(s: &str) -> KmsError {
     messages::invalid_key_id(s).into()
 }
 
-/// Resolves `KeyId` as the caller wrote it. `aliases` is false for the operations that
+/// Resolves `KeyId` as the caller wrote it, reading the key record from storage (as every
+/// operation that may change the key must). `aliases` is false for the operations that
 /// accept only a key id or key ARN.
 pub fn resolve(
     call: &Call<'_>,
     t: &mut dyn Txn,
     key_id: &str,
     aliases: bool,
+) -> Result<Resolved, KmsError> {
+    resolve_with(call, t, key_id, aliases, false)
+}
+
+/// [`resolve`] for operations that only use the key: the record may come from the
+/// [`KeyCache`].
+pub fn resolve_for_use(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    key_id: &str,
+    aliases: bool,
+) -> Result<Resolved, KmsError> {
+    resolve_with(call, t, key_id, aliases, true)
+}
+
+fn resolve_with(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    key_id: &str,
+    aliases: bool,
+    cached: bool,
 ) -> Result<Resolved, KmsError> {
     let named = store::parse_key_ref(key_id).ok_or_else(|| invalid_key_id(key_id))?;
     if named.is_alias() && !aliases {
@@ -69,13 +107,42 @@ pub fn resolve(
     if region != call.ctx.region.as_str() {
         return Err(messages::invalid_arn_region(&region).into());
     }
-    let key: KeyRecord = store::get(
-        t,
-        store::KEYS,
-        &store::key_storage_key(&region, account, &id),
-    )?
-    .ok_or_else(|| not_found_key(&region, account, &id))?;
-    Ok(Resolved { key, named })
+    let storage_key = store::key_storage_key(&region, account, &id);
+    let (key, policy) = if cached {
+        let loaded = load_cached(call, t, &storage_key)?
+            .ok_or_else(|| not_found_key(&region, account, &id))?;
+        (loaded.record.clone(), Some(loaded.policy.clone()))
+    } else {
+        let key: KeyRecord = store::get(t, store::KEYS, &storage_key)?
+            .ok_or_else(|| not_found_key(&region, account, &id))?;
+        (key, None)
+    };
+    Ok(Resolved { key, named, policy })
+}
+
+/// The key at `storage_key` from the cache, or from storage (then cached).
+fn load_cached(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    storage_key: &str,
+) -> Result<Option<Arc<LoadedKey>>, KmsError> {
+    let cache = &call.state.kms_keys;
+    let now = call.state.clock.now();
+    if let Some(k) = cache.get(storage_key, now) {
+        return Ok(Some(k));
+    }
+    let generation = cache.generation();
+    let Some(record) = store::get::<KeyRecord>(t, store::KEYS, storage_key)? else {
+        return Ok(None);
+    };
+    let policy = Arc::new(parse_policy(&record.policy)?);
+    let loaded = LoadedKey { record, policy };
+    Ok(Some(cache.insert(storage_key, loaded, generation, now)))
+}
+
+fn parse_policy(policy: &str) -> Result<PolicyDocument, KmsError> {
+    coffer_policy::parse_with(policy, PolicyKind::Resource)
+        .map_err(|e| KmsError::Internal(format!("stored key policy does not parse: {e}")))
 }
 
 fn alias_target(
@@ -130,10 +197,16 @@ pub fn authorize_as(
         resource: &arn,
         extra,
     };
-    let doc = coffer_policy::parse_with(&key.policy, PolicyKind::Resource)
-        .map_err(|e| KmsError::Internal(format!("stored key policy does not parse: {e}")))?;
+    let parsed;
+    let doc = match &r.policy {
+        Some(p) => p.as_ref(),
+        None => {
+            parsed = parse_policy(&key.policy)?;
+            &parsed
+        }
+    };
     let rp = ResourcePolicy {
-        document: &doc,
+        document: doc,
         owner: key.account,
         mode: ResourcePolicyMode::Required,
     };
@@ -180,6 +253,9 @@ fn condition_keys(call: &Call<'_>, r: &Resolved, req: &Request<'_>) -> Vec<(Stri
             vec![key.is_multi_region().to_string()],
         ),
     ];
+    if let Some(via) = call.via_service {
+        c.push(("kms:ViaService".to_owned(), vec![via.to_owned()]));
+    }
     if let Some(alias) = r.named.alias_name() {
         c.push(("kms:RequestAlias".to_owned(), vec![alias.to_owned()]));
     }

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 /// Reads, authorizes and state-checks the key named by `key_id` for `op`.
-fn use_key(
+pub(super) fn use_key(
     call: &Call<'_>,
     key_id: &str,
     op: Operation,
@@ -35,7 +35,7 @@ fn use_key(
     audit: &mut AuditInfo,
 ) -> Result<Resolved, KmsError> {
     let r = coffer_storage::read(call.state.store.as_ref(), |t| {
-        let r = access::resolve(call, t, key_id, true)?;
+        let r = access::resolve_for_use(call, t, key_id, true)?;
         access::authorize(call, t, &r, op, req)?;
         Ok::<_, KmsError>(r)
     })?;
@@ -53,7 +53,11 @@ fn wrong_usage(key: &KeyRecord, op: Operation) -> KmsError {
     ))
 }
 
-fn require_usage(key: &KeyRecord, usage: KeyUsage, op: Operation) -> Result<(), KmsError> {
+pub(super) fn require_usage(
+    key: &KeyRecord,
+    usage: KeyUsage,
+    op: Operation,
+) -> Result<(), KmsError> {
     if key.usage == usage {
         Ok(())
     } else {
@@ -127,7 +131,7 @@ fn dry_run(flag: Option<bool>) -> Result<(), KmsError> {
 }
 
 /// Encrypts under the key's current material version (symmetric) or public key (RSA).
-fn encrypt_with(
+pub(super) fn encrypt_with(
     call: &Call<'_>,
     key: &KeyRecord,
     alg: EncryptionAlgorithm,
@@ -233,17 +237,17 @@ pub struct DecryptInput {
 }
 
 /// The result of opening a ciphertext: the key, the algorithm and the plaintext.
-struct Opened {
-    key: KeyRecord,
-    alg: EncryptionAlgorithm,
-    plaintext: Zeroizing<Vec<u8>>,
-    material_id: Option<String>,
+pub(super) struct Opened {
+    pub key: KeyRecord,
+    pub alg: EncryptionAlgorithm,
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub material_id: Option<String>,
 }
 
 /// Finds the key a ciphertext belongs to, authorizes `action` on it, and decrypts.
 /// Shared by Decrypt and the source half of ReEncrypt.
 #[allow(clippy::too_many_arguments)]
-fn open_ciphertext(
+pub(super) fn open_ciphertext(
     call: &Call<'_>,
     ciphertext: &[u8],
     ctx: &EncryptionContext,
@@ -278,7 +282,7 @@ fn open_ciphertext(
                     &p.header.key_id,
                 );
                 if let Some(given) = given {
-                    let named = access::resolve(call, t, given, true)?;
+                    let named = access::resolve_for_use(call, t, given, true)?;
                     if named.key.key_id != p.header.key_id
                         || named.key.account.to_string() != p.header.account
                     {
@@ -291,7 +295,7 @@ fn open_ciphertext(
                     // The blob's key reference is internal: a key that does not exist here
                     // (deleted, or never ours) makes the blob invalid, and the wire says no
                     // more than that. The audit record keeps the detail.
-                    access::resolve(call, t, &blob_arn, false).map_err(|e| match e {
+                    access::resolve_for_use(call, t, &blob_arn, false).map_err(|e| match e {
                         KmsError::Aws(a) if a.code == ErrorCode::NotFoundException => {
                             KmsError::InvalidCiphertext(format!("{blob_arn}: {}", a.message))
                         }
@@ -299,7 +303,7 @@ fn open_ciphertext(
                     })?
                 }
             }
-            (None, Some(given)) => access::resolve(call, t, given, true)?,
+            (None, Some(given)) => access::resolve_for_use(call, t, given, true)?,
             (None, None) => {
                 return Err(KmsError::Validation(
                     "KeyId is required when decrypting with an asymmetric encryption algorithm."
@@ -443,7 +447,7 @@ pub fn re_encrypt(
         },
     };
     let dest = coffer_storage::read(call.state.store.as_ref(), |t| {
-        let r = access::resolve(call, t, &i.destination_key_id, true)?;
+        let r = access::resolve_for_use(call, t, &i.destination_key_id, true)?;
         let mut req2 = Request {
             context: req.context,
             conditions: req.conditions.clone(),
@@ -532,29 +536,65 @@ pub fn generate_data_key(
     ]));
     access::check_grant_tokens(&i.grant_tokens)?;
     let len = data_key_len(i.number_of_bytes, i.key_spec)?;
-    let req = Request {
-        context: Some(&i.encryption_context),
-        conditions: context_conditions(Some(EncryptionAlgorithm::SymmetricDefault)),
-    };
-    let r = use_key(call, &i.key_id, op, &req, audit)?;
-    require_symmetric(&r.key, op)?;
-    dry_run(i.dry_run)?;
-    let data_key = Zeroizing::new(coffer_crypto::random_bytes(len));
-    let (ct, material_id) = encrypt_with(
+    let dk = new_data_key(
         call,
-        &r.key,
-        EncryptionAlgorithm::SymmetricDefault,
+        op,
+        &i.key_id,
         &i.encryption_context,
-        &data_key,
+        len,
+        i.dry_run,
+        audit,
     )?;
-    let mut out = json!({ "CiphertextBlob": b64(&ct), "KeyId": r.key.arn() });
+    let mut out = json!({ "CiphertextBlob": b64(&dk.ciphertext), "KeyId": dk.key.arn() });
     if op == Operation::GenerateDataKey {
-        out["Plaintext"] = b64(&data_key);
+        out["Plaintext"] = b64(&dk.plaintext);
     }
-    if let Some(m) = material_id {
+    if let Some(m) = dk.material_id {
         out["KeyMaterialId"] = json!(m);
     }
     Ok(out)
+}
+
+/// A fresh data key and its ciphertext under a symmetric KMS key.
+pub(super) struct DataKey {
+    pub plaintext: Zeroizing<Vec<u8>>,
+    pub ciphertext: Vec<u8>,
+    pub key: KeyRecord,
+    pub material_id: Option<String>,
+}
+
+/// The body of GenerateDataKey(WithoutPlaintext), shared with the services that call KMS
+/// on their callers' behalf (`super::internal`).
+pub(super) fn new_data_key(
+    call: &Call<'_>,
+    op: Operation,
+    key_id: &str,
+    ctx: &EncryptionContext,
+    len: usize,
+    dry: Option<bool>,
+    audit: &mut AuditInfo,
+) -> Result<DataKey, KmsError> {
+    let req = Request {
+        context: Some(ctx),
+        conditions: context_conditions(Some(EncryptionAlgorithm::SymmetricDefault)),
+    };
+    let r = use_key(call, key_id, op, &req, audit)?;
+    require_symmetric(&r.key, op)?;
+    dry_run(dry)?;
+    let plaintext = Zeroizing::new(coffer_crypto::random_bytes(len));
+    let (ciphertext, material_id) = encrypt_with(
+        call,
+        &r.key,
+        EncryptionAlgorithm::SymmetricDefault,
+        ctx,
+        &plaintext,
+    )?;
+    Ok(DataKey {
+        plaintext,
+        ciphertext,
+        key: r.key,
+        material_id,
+    })
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ mod crypto;
 mod error;
 mod grants;
 mod import;
+pub mod internal;
 pub mod jobs;
 mod keys;
 mod managed;
@@ -23,7 +24,9 @@ pub mod store;
 mod tags;
 mod wire;
 
+pub use access::KeyCache;
 pub use error::KmsError;
+pub use internal::{OnBehalf, ServiceDataKey};
 pub use managed::managed_key;
 
 use crate::api::{ApiInput, AuditInfo, Call, Outcome, Reply, Service};

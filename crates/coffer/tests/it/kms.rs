@@ -766,6 +766,21 @@ async fn key_policy_and_grants_authorize() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "MalformedPolicyDocumentException");
+    // Taking alice out of the policy refuses her next call at once: the key she just used
+    // is cached, and the policy write must drop it.
+    enc().await.unwrap();
+    let without_alice = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#,
+        acct = s.account
+    );
+    admin
+        .put_key_policy()
+        .key_id(&id)
+        .policy(&without_alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code(&enc().await.unwrap_err()), "AccessDeniedException");
 }
 
 #[tokio::test]

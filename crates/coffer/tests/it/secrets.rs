@@ -1,0 +1,1261 @@
+//! Secrets Manager through `aws-sdk-secretsmanager`: versions and staging labels, name
+//! resolution, deletion windows, resource policies, replication, passwords, rotation
+//! through a webhook, and AWS's errors for bad input.
+
+use crate::authz::user_with_policy;
+use crate::kit::{Creds, REGION, TestServer, code};
+use crate::kms_matrix::{OTHER_ACCOUNT, create_other_account};
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::primitives::Blob;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, ReplicaRegionType, Tag};
+use std::sync::{Arc, Mutex};
+
+const DAY: u64 = 86_400;
+
+pub(crate) fn sm(s: &TestServer, c: &Creds) -> Client {
+    sm_in(s, c, REGION)
+}
+
+fn sm_in(s: &TestServer, c: &Creds, region: &str) -> Client {
+    let creds = aws_credential_types::Credentials::new(
+        &c.akid,
+        &c.secret,
+        c.token.clone(),
+        None,
+        "coffer-test",
+    );
+    let conf = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new(region.to_owned()))
+        .endpoint_url(&s.endpoint)
+        .credentials_provider(creds)
+        .build();
+    Client::from_conf(conf)
+}
+
+fn msg<E: aws_sdk_secretsmanager::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.message().unwrap_or("").to_owned()
+}
+
+async fn current(c: &Client, id: &str) -> String {
+    c.get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .unwrap()
+        .secret_string()
+        .unwrap()
+        .to_owned()
+}
+
+const T1: &str = "11111111-1111-1111-1111-111111111111";
+const T2: &str = "22222222-2222-2222-2222-222222222222";
+const T3: &str = "33333333-3333-3333-3333-333333333333";
+
+#[tokio::test]
+async fn versions_labels_and_idempotency() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let out = c
+        .create_secret()
+        .name("app/db")
+        .secret_string("v1")
+        .client_request_token(T1)
+        .send()
+        .await
+        .unwrap();
+    let arn = out.arn().unwrap().to_owned();
+    assert_eq!(out.version_id(), Some(T1));
+    let prefix = format!("arn:aws:secretsmanager:{REGION}:{}:secret:app/db-", s.account);
+    assert!(arn.starts_with(&prefix), "{arn}");
+    assert_eq!(arn.len(), prefix.len() + 6);
+    // A retried CreateSecret (same token and value) answers as the first did.
+    let again = c
+        .create_secret()
+        .name("app/db")
+        .secret_string("v1")
+        .client_request_token(T1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.arn(), Some(arn.as_str()));
+    let e = c
+        .create_secret()
+        .name("app/db")
+        .secret_string("other")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceExistsException");
+    assert_eq!(
+        msg(&e),
+        "The operation failed because the secret app/db already exists."
+    );
+
+    let put = c
+        .put_secret_value()
+        .secret_id("app/db")
+        .secret_string("v2")
+        .client_request_token(T2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.version_stages(), ["AWSCURRENT"]);
+    assert_eq!(current(&c, "app/db").await, "v2");
+    let prev = c
+        .get_secret_value()
+        .secret_id("app/db")
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prev.secret_string(), Some("v1"));
+    assert_eq!(prev.version_id(), Some(T1));
+    let by_id = c
+        .get_secret_value()
+        .secret_id("app/db")
+        .version_id(T2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_id.secret_string(), Some("v2"));
+    assert_eq!(by_id.version_stages(), ["AWSCURRENT"]);
+
+    // Same token, same value: nothing changes. Same token, other value: refused.
+    c.put_secret_value()
+        .secret_id("app/db")
+        .secret_string("v2")
+        .client_request_token(T2)
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .put_secret_value()
+        .secret_id("app/db")
+        .secret_string("v2-changed")
+        .client_request_token(T2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceExistsException");
+    assert_eq!(
+        msg(&e),
+        "You can't modify an existing version, you can only create a new version."
+    );
+    assert_eq!(current(&c, "app/db").await, "v2");
+
+    // A third version: v1 loses AWSPREVIOUS and becomes deprecated (hidden by default).
+    c.put_secret_value()
+        .secret_id("app/db")
+        .secret_string("v3")
+        .client_request_token(T3)
+        .send()
+        .await
+        .unwrap();
+    let ids = c
+        .list_secret_version_ids()
+        .secret_id("app/db")
+        .send()
+        .await
+        .unwrap();
+    let listed: Vec<&str> = ids.versions().iter().filter_map(|v| v.version_id()).collect();
+    assert_eq!(listed, [T3, T2]);
+    let all = c
+        .list_secret_version_ids()
+        .secret_id("app/db")
+        .include_deprecated(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.versions().len(), 3);
+    let dep = all.versions().iter().find(|v| v.version_id() == Some(T1)).unwrap();
+    assert!(dep.version_stages().is_empty());
+    // A deprecated version stays readable by id.
+    let old = c
+        .get_secret_value()
+        .secret_id("app/db")
+        .version_id(T1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.secret_string(), Some("v1"));
+    // A label nobody carries, and a version id that does not exist.
+    let e = c
+        .get_secret_value()
+        .secret_id("app/db")
+        .version_stage("AWSPENDING")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    let e = c
+        .get_secret_value()
+        .secret_id("app/db")
+        .version_id("99999999-9999-9999-9999-999999999999")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    let e = c
+        .get_secret_value()
+        .secret_id("app/db")
+        .version_id(T1)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+
+    // Describe shows only labelled versions.
+    let d = c.describe_secret().secret_id("app/db").send().await.unwrap();
+    let stages = d.version_ids_to_stages().unwrap();
+    assert_eq!(stages.len(), 2);
+    assert_eq!(stages[T3], ["AWSCURRENT"]);
+    assert_eq!(stages[T2], ["AWSPREVIOUS"]);
+}
+
+#[tokio::test]
+async fn values_binary_limits_and_bad_input() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let bytes: Vec<u8> = (0..=255u8).collect();
+    c.create_secret()
+        .name("bin")
+        .secret_binary(Blob::new(bytes.clone()))
+        .send()
+        .await
+        .unwrap();
+    let v = c.get_secret_value().secret_id("bin").send().await.unwrap();
+    assert_eq!(v.secret_binary().unwrap().as_ref(), bytes.as_slice());
+    assert!(v.secret_string().is_none());
+
+    let e = c
+        .create_secret()
+        .name("both")
+        .secret_string("a")
+        .secret_binary(Blob::new(b"b".to_vec()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let e = c
+        .create_secret()
+        .name("bad name!")
+        .secret_string("a")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    // 65,536 bytes is the limit.
+    c.create_secret()
+        .name("big")
+        .secret_string("x".repeat(65_536))
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .put_secret_value()
+        .secret_id("big")
+        .secret_string("x".repeat(65_537))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    let e = c
+        .create_secret()
+        .name("x".repeat(513))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    let e = c
+        .get_secret_value()
+        .secret_id("missing")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    assert_eq!(msg(&e), "Secrets Manager can't find the specified secret.");
+    // A secret without a value has no AWSCURRENT yet.
+    c.create_secret().name("empty").send().await.unwrap();
+    let e = c.get_secret_value().secret_id("empty").send().await.unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    let e = c
+        .put_secret_value()
+        .secret_id("empty")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let e = c
+        .create_secret()
+        .name("tagged")
+        .tags(Tag::builder().key("aws:reserved").value("v").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+}
+
+#[tokio::test]
+async fn names_resolve_by_name_full_and_partial_arn() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let arn = c
+        .create_secret()
+        .name("svc/key-ab")
+        .secret_string("x")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    let partial = arn[..arn.len() - 7].to_owned();
+    for id in ["svc/key-ab", arn.as_str(), partial.as_str()] {
+        assert_eq!(current(&c, id).await, "x", "{id}");
+    }
+    // Deleted and re-created: the old full ARN names nothing, the name the new secret.
+    c.delete_secret()
+        .secret_id(&arn)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    let arn2 = c
+        .create_secret()
+        .name("svc/key-ab")
+        .secret_string("y")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    assert_ne!(arn, arn2);
+    let e = c.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    assert_eq!(current(&c, "svc/key-ab").await, "y");
+    assert_eq!(current(&c, &arn2).await, "y");
+}
+
+#[tokio::test]
+async fn staging_labels_compare_and_swap() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    c.create_secret()
+        .name("l")
+        .secret_string("a")
+        .client_request_token(T1)
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value()
+        .secret_id("l")
+        .secret_string("b")
+        .client_request_token(T2)
+        .version_stages("AWSPENDING")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current(&c, "l").await, "a");
+    // AWSCURRENT is on T1: moving it needs RemoveFromVersionId = T1.
+    let e = c
+        .update_secret_version_stage()
+        .secret_id("l")
+        .version_stage("AWSCURRENT")
+        .move_to_version_id(T2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let e = c
+        .update_secret_version_stage()
+        .secret_id("l")
+        .version_stage("AWSCURRENT")
+        .move_to_version_id(T2)
+        .remove_from_version_id(T2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    c.update_secret_version_stage()
+        .secret_id("l")
+        .version_stage("AWSCURRENT")
+        .move_to_version_id(T2)
+        .remove_from_version_id(T1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current(&c, "l").await, "b");
+    let prev = c
+        .get_secret_value()
+        .secret_id("l")
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prev.version_id(), Some(T1));
+    // Custom labels move and can be removed; AWSCURRENT cannot be removed.
+    c.update_secret_version_stage()
+        .secret_id("l")
+        .version_stage("blue")
+        .move_to_version_id(T1)
+        .send()
+        .await
+        .unwrap();
+    let blue = c
+        .get_secret_value()
+        .secret_id("l")
+        .version_stage("blue")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blue.secret_string(), Some("a"));
+    c.update_secret_version_stage()
+        .secret_id("l")
+        .version_stage("blue")
+        .remove_from_version_id(T1)
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .get_secret_value()
+        .secret_id("l")
+        .version_stage("blue")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    let e = c
+        .update_secret_version_stage()
+        .secret_id("l")
+        .version_stage("AWSCURRENT")
+        .remove_from_version_id(T2)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    assert_eq!(current(&c, "l").await, "b");
+}
+
+#[tokio::test]
+async fn deletion_windows_restore_and_purge() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    c.create_secret().name("d").secret_string("x").send().await.unwrap();
+    for (days, ok) in [(6, false), (31, false)] {
+        let e = c
+            .delete_secret()
+            .secret_id("d")
+            .recovery_window_in_days(days)
+            .send()
+            .await;
+        assert_eq!(e.is_ok(), ok);
+        assert_eq!(code(&e.unwrap_err()), "InvalidParameterException");
+    }
+    let e = c
+        .delete_secret()
+        .secret_id("d")
+        .recovery_window_in_days(7)
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let out = c.delete_secret().secret_id("d").send().await.unwrap();
+    let when = out.deletion_date().unwrap().secs();
+    let now = s.now().unix_timestamp();
+    assert!((when - now - 30 * DAY as i64).abs() < 120, "default window is 30 days");
+    let e = c.get_secret_value().secret_id("d").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    assert_eq!(
+        msg(&e),
+        "You can't perform this operation on the secret because it was marked for deletion."
+    );
+    let e = c
+        .put_secret_value()
+        .secret_id("d")
+        .secret_string("y")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = c
+        .create_secret()
+        .name("d")
+        .secret_string("z")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = c.delete_secret().secret_id("d").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    // Describe still works and shows DeletedDate; ListSecrets hides it unless asked.
+    let d = c.describe_secret().secret_id("d").send().await.unwrap();
+    assert!(d.deleted_date().is_some());
+    let l = c.list_secrets().send().await.unwrap();
+    assert!(l.secret_list().is_empty());
+    let l = c
+        .list_secrets()
+        .include_planned_deletion(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(l.secret_list().len(), 1);
+    c.restore_secret().secret_id("d").send().await.unwrap();
+    assert_eq!(current(&c, "d").await, "x");
+
+    // A 7-day window ends: the scheduler purges record and versions.
+    c.delete_secret()
+        .secret_id("d")
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    s.advance(7 * DAY + 120).await;
+    let mut gone = false;
+    for _ in 0..100 {
+        let e = c.describe_secret().secret_id("d").send().await;
+        if let Err(e) = e {
+            assert_eq!(code(&e), "ResourceNotFoundException");
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(gone, "secret not purged after its recovery window");
+    // The name is free again.
+    c.create_secret().name("d").secret_string("new").send().await.unwrap();
+    assert_eq!(current(&c, "d").await, "new");
+}
+
+#[tokio::test]
+async fn list_filters_sort_and_paging() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    for (name, desc, tag) in [
+        ("prod/db", "Production DB", "prod"),
+        ("prod/api", "production API key", "prod"),
+        ("dev/db", "dev database", "dev"),
+    ] {
+        c.create_secret()
+            .name(name)
+            .description(desc)
+            .tags(Tag::builder().key("env").value(tag).build())
+            .secret_string("v")
+            .send()
+            .await
+            .unwrap();
+    }
+    let names = |l: &aws_sdk_secretsmanager::operation::list_secrets::ListSecretsOutput| {
+        l.secret_list()
+            .iter()
+            .map(|e| e.name().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let f = |k: FilterNameStringType, v: &str| Filter::builder().key(k).values(v).build();
+    let l = c
+        .list_secrets()
+        .filters(f(FilterNameStringType::Name, "prod/"))
+        .sort_by(aws_sdk_secretsmanager::types::SortByType::Name)
+        .sort_order(aws_sdk_secretsmanager::types::SortOrderType::Asc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&l), ["prod/api", "prod/db"]);
+    let l = c
+        .list_secrets()
+        .filters(f(FilterNameStringType::Name, "!prod/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&l), ["dev/db"]);
+    let l = c
+        .list_secrets()
+        .filters(f(FilterNameStringType::Description, "PRODUCTION"))
+        .filters(f(FilterNameStringType::Name, "!prod/api"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&l), ["prod/db"]);
+    let l = c
+        .list_secrets()
+        .filters(f(FilterNameStringType::TagValue, "dev"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&l), ["dev/db"]);
+    let l = c
+        .list_secrets()
+        .filters(f(FilterNameStringType::TagKey, "env"))
+        .filters(f(FilterNameStringType::All, "database"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&l), ["dev/db"]);
+    let l = c
+        .list_secrets()
+        .filters(f(FilterNameStringType::PrimaryRegion, REGION))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(l.secret_list().len(), 3);
+    // Default order: newest first; pages of two.
+    let p1 = c.list_secrets().max_results(2).send().await.unwrap();
+    assert_eq!(names(&p1), ["dev/db", "prod/api"]);
+    let p2 = c
+        .list_secrets()
+        .max_results(2)
+        .next_token(p1.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(names(&p2), ["prod/db"]);
+    assert!(p2.next_token().is_none());
+    let e = c
+        .list_secrets()
+        .next_token("bogus")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidNextTokenException");
+    let e = c.list_secrets().max_results(101).send().await.unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+
+    // BatchGetSecretValue by list (a missing one is an entry in Errors) and by filter.
+    let b = c
+        .batch_get_secret_value()
+        .secret_id_list("prod/db")
+        .secret_id_list("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(b.secret_values().len(), 1);
+    assert_eq!(b.secret_values()[0].name(), Some("prod/db"));
+    assert_eq!(b.errors()[0].error_code(), Some("ResourceNotFoundException"));
+    let b = c
+        .batch_get_secret_value()
+        .filters(f(FilterNameStringType::Name, "prod/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(b.secret_values().len(), 2);
+    let e = c.batch_get_secret_value().send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+
+    // Tags and descriptions change through TagResource / UntagResource / UpdateSecret.
+    c.tag_resource()
+        .secret_id("dev/db")
+        .tags(Tag::builder().key("team").value("core").build())
+        .send()
+        .await
+        .unwrap();
+    c.untag_resource()
+        .secret_id("dev/db")
+        .tag_keys("env")
+        .send()
+        .await
+        .unwrap();
+    c.update_secret()
+        .secret_id("dev/db")
+        .description("changed")
+        .send()
+        .await
+        .unwrap();
+    let d = c.describe_secret().secret_id("dev/db").send().await.unwrap();
+    let tags: Vec<(&str, &str)> = d
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap(), t.value().unwrap()))
+        .collect();
+    assert_eq!(tags, [("team", "core")]);
+    assert_eq!(d.description(), Some("changed"));
+}
+
+#[tokio::test]
+async fn random_passwords() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let p = c.get_random_password().send().await.unwrap();
+    let p = p.random_password().unwrap();
+    assert_eq!(p.len(), 32);
+    assert!(!p.contains(' '));
+    let q = c.get_random_password().send().await.unwrap();
+    assert_ne!(Some(p), q.random_password());
+    let p = c
+        .get_random_password()
+        .password_length(50)
+        .exclude_punctuation(true)
+        .exclude_characters("abcdef")
+        .include_space(true)
+        .send()
+        .await
+        .unwrap();
+    let p = p.random_password().unwrap();
+    assert_eq!(p.len(), 50);
+    assert!(p.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == ' '));
+    assert!(!p.chars().any(|ch| "abcdef".contains(ch)));
+    let e = c
+        .get_random_password()
+        .exclude_lowercase(true)
+        .exclude_uppercase(true)
+        .exclude_numbers(true)
+        .exclude_punctuation(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let e = c
+        .get_random_password()
+        .password_length(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+}
+
+#[tokio::test]
+async fn resource_policies_and_identity_policies() {
+    let mut s = TestServer::start();
+    let other = create_other_account(&mut s);
+    let c = sm(&s, &s.admin);
+    let (reader, reader_arn) = user_with_policy(&s, "reader", None).await;
+    let r = sm(&s, &reader);
+    let kms = s.kms(&s.admin);
+    let key = crate::kms::symmetric(&kms).await;
+    let arn = c
+        .create_secret()
+        .name("shared")
+        .kms_key_id(&key)
+        .secret_string("s3cr3t")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    c.create_secret()
+        .name("managed")
+        .secret_string("m")
+        .send()
+        .await
+        .unwrap();
+    // No identity policy, no resource policy: denied.
+    let e = r.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    // A resource policy naming the user is enough within the account.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{reader_arn}"}},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}]}}"#
+    );
+    c.put_resource_policy()
+        .secret_id("shared")
+        .resource_policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current(&r, &arn).await, "s3cr3t");
+    let got = c.get_resource_policy().secret_id("shared").send().await.unwrap();
+    assert_eq!(got.resource_policy(), Some(policy.as_str()));
+    // An explicit deny wins.
+    let deny = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{reader_arn}"}},"Action":"secretsmanager:GetSecretValue","Resource":"*"}},{{"Effect":"Deny","Principal":{{"AWS":"{reader_arn}"}},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}]}}"#
+    );
+    c.put_resource_policy()
+        .secret_id("shared")
+        .resource_policy(&deny)
+        .send()
+        .await
+        .unwrap();
+    let e = r.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    // Public policies are refused by default (BlockPublicPolicy) and reported by Validate.
+    let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+    let e = c
+        .put_resource_policy()
+        .secret_id("shared")
+        .resource_policy(public)
+        .block_public_policy(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "PublicPolicyException");
+    let v = c
+        .validate_resource_policy()
+        .resource_policy(public)
+        .send()
+        .await
+        .unwrap();
+    assert!(!v.policy_validation_passed());
+    let v = c
+        .validate_resource_policy()
+        .resource_policy(&policy)
+        .send()
+        .await
+        .unwrap();
+    assert!(v.policy_validation_passed());
+    let e = c
+        .put_resource_policy()
+        .secret_id("shared")
+        .resource_policy("{not json")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "MalformedPolicyDocumentException");
+
+    // Cross-account: the resource policy must allow the other account, and the other
+    // account's caller needs the KMS key too; the AWS managed key never works across.
+    let o = sm(&s, &other);
+    let cross = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER_ACCOUNT}:root"}},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}]}}"#
+    );
+    let e = o.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    c.put_resource_policy()
+        .secret_id("shared")
+        .resource_policy(&cross)
+        .send()
+        .await
+        .unwrap();
+    // Allowed by the secret, but the key policy does not let the other account decrypt.
+    let e = o.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    assert_eq!(msg(&e), "Access to KMS is not allowed");
+    let key_policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"kms:*","Resource":"*"}},{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER_ACCOUNT}:root"}},"Action":"kms:Decrypt","Resource":"*"}}]}}"#,
+        s.account
+    );
+    kms.put_key_policy()
+        .key_id(&key)
+        .policy(key_policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current(&o, &arn).await, "s3cr3t");
+    let managed_arn = c
+        .describe_secret()
+        .secret_id("managed")
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    c.put_resource_policy()
+        .secret_id("managed")
+        .resource_policy(&cross)
+        .send()
+        .await
+        .unwrap();
+    let e = o
+        .get_secret_value()
+        .secret_id(&managed_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    c.delete_resource_policy().secret_id("shared").send().await.unwrap();
+    let e = o.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    assert!(c
+        .get_resource_policy()
+        .secret_id("shared")
+        .send()
+        .await
+        .unwrap()
+        .resource_policy()
+        .is_none());
+}
+
+#[tokio::test]
+async fn kms_keys_disabled_keys_and_reencryption() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let kms = s.kms(&s.admin);
+    let k1 = crate::kms::symmetric(&kms).await;
+    let k2 = crate::kms::symmetric(&kms).await;
+    c.create_secret()
+        .name("k")
+        .kms_key_id(&k1)
+        .secret_string("a")
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value().secret_id("k").secret_string("b").send().await.unwrap();
+    kms.disable_key().key_id(&k1).send().await.unwrap();
+    let e = c.get_secret_value().secret_id("k").send().await.unwrap_err();
+    assert_eq!(code(&e), "DecryptionFailure");
+    let e = c
+        .put_secret_value()
+        .secret_id("k")
+        .secret_string("c")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "KMSInvalidStateException");
+    kms.enable_key().key_id(&k1).send().await.unwrap();
+    // A new key: labelled versions are re-encrypted under it, so they no longer need k1.
+    c.update_secret().secret_id("k").kms_key_id(&k2).send().await.unwrap();
+    kms.disable_key().key_id(&k1).send().await.unwrap();
+    assert_eq!(current(&c, "k").await, "b");
+    let prev = c
+        .get_secret_value()
+        .secret_id("k")
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prev.secret_string(), Some("a"));
+    let ids = c.list_secret_version_ids().secret_id("k").send().await.unwrap();
+    let k2_arn = format!("arn:aws:kms:{REGION}:{}:key/{k2}", s.account);
+    for v in ids.versions() {
+        assert_eq!(v.kms_key_ids(), [k2_arn.clone()]);
+    }
+    let e = c
+        .create_secret()
+        .name("nokey")
+        .kms_key_id("alias/does-not-exist")
+        .secret_string("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "EncryptionFailure");
+}
+
+#[tokio::test]
+async fn replication_to_other_regions() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let west = sm_in(&s, &s.admin, "eu-west-1");
+    let out = c
+        .create_secret()
+        .name("rep")
+        .secret_string("one")
+        .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+        .send()
+        .await
+        .unwrap();
+    let st = out.replication_status();
+    assert_eq!(st[0].region(), Some("eu-west-1"));
+    assert_eq!(st[0].status().map(|s| s.as_str()), Some("InSync"));
+    assert_eq!(current(&west, "rep").await, "one");
+    let d = west.describe_secret().secret_id("rep").send().await.unwrap();
+    assert_eq!(d.primary_region(), Some(REGION));
+    assert!(d.arn().unwrap().contains(":eu-west-1:"));
+    // Writes go to the primary and reach the replica; the replica refuses writes.
+    c.put_secret_value().secret_id("rep").secret_string("two").send().await.unwrap();
+    assert_eq!(current(&west, "rep").await, "two");
+    let e = west
+        .put_secret_value()
+        .secret_id("rep")
+        .secret_string("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = c.delete_secret().secret_id("rep").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = c
+        .replicate_secret_to_regions()
+        .secret_id("rep")
+        .add_replica_regions(ReplicaRegionType::builder().region(REGION).build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    // A second replica, then remove it; then promote the first.
+    c.replicate_secret_to_regions()
+        .secret_id("rep")
+        .add_replica_regions(ReplicaRegionType::builder().region("ap-south-1").build())
+        .send()
+        .await
+        .unwrap();
+    let south = sm_in(&s, &s.admin, "ap-south-1");
+    assert_eq!(current(&south, "rep").await, "two");
+    c.remove_regions_from_replication()
+        .secret_id("rep")
+        .remove_replica_regions("ap-south-1")
+        .send()
+        .await
+        .unwrap();
+    let e = south.get_secret_value().secret_id("rep").send().await.unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    west.stop_replication_to_replica()
+        .secret_id("rep")
+        .send()
+        .await
+        .unwrap();
+    west.put_secret_value()
+        .secret_id("rep")
+        .secret_string("west-own")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current(&west, "rep").await, "west-own");
+    assert_eq!(current(&c, "rep").await, "two");
+    let d = c.describe_secret().secret_id("rep").send().await.unwrap();
+    assert!(d.replication_status().is_empty());
+    c.delete_secret()
+        .secret_id("rep")
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// A webhook rotation function served by the test: records each step it is sent after
+/// checking the signature, and does what a rotation Lambda does through the SDK.
+struct Hook {
+    steps: Arc<Mutex<Vec<String>>>,
+}
+
+fn hmac_hex(key: &[u8], msg: &[u8]) -> String {
+    coffer_crypto::hmac_sha256(key, msg)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A free local port (bound and released; the hook binds it again).
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+async fn serve_hook(
+    port: u16,
+    client: Client,
+    secret: Vec<u8>,
+    fail_step: Option<&'static str>,
+) -> Hook {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let seen = steps.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                let n = sock.read(&mut chunk).await.unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(i) = text.find("\r\n\r\n") {
+                    let head = text[..i].to_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map(|v| v.trim().parse().unwrap())
+                        .unwrap_or(0);
+                    if buf.len() >= i + 4 + len {
+                        break (head, buf[i + 4..i + 4 + len].to_vec());
+                    }
+                }
+            };
+            let header = |name: &str| {
+                head.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                    .map(|v| v.trim().to_owned())
+                    .unwrap_or_default()
+            };
+            let ts = header("x-coffer-timestamp");
+            let mut signed = format!("{ts}.").into_bytes();
+            signed.extend_from_slice(&body);
+            let good = header("x-coffer-signature") == format!("v1={}", hmac_hex(&secret, &signed));
+            let ev: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let step = ev["Step"].as_str().unwrap().to_owned();
+            let id = ev["SecretId"].as_str().unwrap().to_owned();
+            let token = ev["ClientRequestToken"].as_str().unwrap().to_owned();
+            seen.lock().unwrap().push(if good { step.clone() } else { format!("BAD-SIG {step}") });
+            let ok = good && Some(step.as_str()) != fail_step && match step.as_str() {
+                "createSecret" => client
+                    .put_secret_value()
+                    .secret_id(&id)
+                    .client_request_token(&token)
+                    .secret_string(format!("rotated-{token}"))
+                    .version_stages("AWSPENDING")
+                    .send()
+                    .await
+                    .is_ok(),
+                "finishSecret" => {
+                    let d = client.describe_secret().secret_id(&id).send().await.unwrap();
+                    let cur = d
+                        .version_ids_to_stages()
+                        .unwrap()
+                        .iter()
+                        .find(|(_, st)| st.iter().any(|x| x == "AWSCURRENT"))
+                        .map(|(v, _)| v.clone())
+                        .unwrap();
+                    client
+                        .update_secret_version_stage()
+                        .secret_id(&id)
+                        .version_stage("AWSCURRENT")
+                        .move_to_version_id(&token)
+                        .remove_from_version_id(cur)
+                        .send()
+                        .await
+                        .is_ok()
+                }
+                _ => true,
+            };
+            let status = if ok { "200 OK" } else { "500 Internal Server Error" };
+            let resp = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = sock.write_all(resp.as_bytes()).await;
+        }
+    });
+    Hook { steps }
+}
+
+/// A server whose config names the webhook `hook` on `port`.
+fn server_with_hook(dir: &std::path::Path, port: u16, secret: &[u8]) -> TestServer {
+    let secret_file = dir.join("hook.secret");
+    std::fs::write(&secret_file, secret).unwrap();
+    let config = dir.join("coffer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[secretsmanager.rotation-functions.hook]\nurl = \"http://127.0.0.1:{port}/\"\nsigning-secret-file = \"{}\"\n",
+            secret_file.display()
+        ),
+    )
+    .unwrap();
+    TestServer::start_with(&["--config", config.to_str().unwrap()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_through_a_webhook() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The hook needs the server's credentials and the server the hook's port.
+    let port = free_port();
+    let secret = b"hook-signing-secret".to_vec();
+    let s = server_with_hook(tmp.path(), port, &secret);
+    let c = sm(&s, &s.admin);
+    let hook = serve_hook(port, c.clone(), secret.clone(), None).await;
+    let lambda = format!("arn:aws:lambda:{REGION}:{}:function:hook", s.account);
+    c.create_secret()
+        .name("rot")
+        .secret_string("original")
+        .client_request_token(T1)
+        .send()
+        .await
+        .unwrap();
+    let e = c.rotate_secret().secret_id("rot").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = c
+        .rotate_secret()
+        .secret_id("rot")
+        .rotation_lambda_arn(&lambda)
+        .rotation_rules(
+            aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                .schedule_expression("rate(2 hours)")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let out = c
+        .rotate_secret()
+        .secret_id("rot")
+        .rotation_lambda_arn(&lambda)
+        .client_request_token(T2)
+        .rotation_rules(
+            aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                .automatically_after_days(10)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.version_id(), Some(T2));
+    assert_eq!(
+        *hook.steps.lock().unwrap(),
+        ["createSecret", "setSecret", "testSecret", "finishSecret"]
+    );
+    assert_eq!(current(&c, "rot").await, format!("rotated-{T2}"));
+    let prev = c
+        .get_secret_value()
+        .secret_id("rot")
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prev.secret_string(), Some("original"));
+    let d = c.describe_secret().secret_id("rot").send().await.unwrap();
+    assert_eq!(d.rotation_enabled(), Some(true));
+    assert_eq!(d.rotation_lambda_arn(), Some(lambda.as_str()));
+    assert!(d.last_rotated_date().is_some());
+    assert!(d.next_rotation_date().is_some());
+    assert_eq!(d.version_ids_to_stages().unwrap()[T2], ["AWSCURRENT"]);
+
+    // The schedule: ten days later the scheduler rotates again by itself.
+    hook.steps.lock().unwrap().clear();
+    s.advance(10 * DAY + 120).await;
+    let mut rotated = false;
+    for _ in 0..100 {
+        if hook.steps.lock().unwrap().len() == 4 && current(&c, "rot").await != format!("rotated-{T2}") {
+            rotated = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(rotated, "scheduled rotation did not run: {:?}", hook.steps.lock().unwrap());
+
+    // CancelRotateSecret turns it off.
+    c.cancel_rotate_secret().secret_id("rot").send().await.unwrap();
+    let d = c.describe_secret().secret_id("rot").send().await.unwrap();
+    assert_eq!(d.rotation_enabled(), Some(false));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_rotation_leaves_current_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = b"another-secret".to_vec();
+    // A hook that fails testSecret.
+    let port = free_port();
+    let s = server_with_hook(tmp.path(), port, &secret);
+    let c = sm(&s, &s.admin);
+    let hook = serve_hook(port, c.clone(), secret, Some("testSecret")).await;
+    c.create_secret().name("f").secret_string("keep").send().await.unwrap();
+    let lambda = format!("arn:aws:lambda:{REGION}:{}:function:hook", s.account);
+    c.rotate_secret()
+        .secret_id("f")
+        .rotation_lambda_arn(&lambda)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current(&c, "f").await, "keep");
+    assert_eq!(
+        *hook.steps.lock().unwrap(),
+        ["createSecret", "setSecret", "testSecret"]
+    );
+    // The unfinished rotation blocks a new one with another token.
+    let e = c.rotate_secret().secret_id("f").send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    // And the failure is in the audit trail as a service event.
+    let ct = s.cloudtrail(&s.admin);
+    let mut found = false;
+    for _ in 0..50 {
+        let ev = ct
+            .lookup_events()
+            .lookup_attributes(
+                aws_sdk_cloudtrail::types::LookupAttribute::builder()
+                    .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
+                    .attribute_value("RotationFailed")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        if !ev.events().is_empty() {
+            let raw = ev.events()[0].cloud_trail_event().unwrap();
+            assert!(raw.contains("AwsServiceEvent"), "{raw}");
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "no RotationFailed event");
+}

@@ -26,7 +26,9 @@ fn sm_in(s: &TestServer, c: &Creds, region: &str) -> Client {
     );
     let conf = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-        .region(aws_sdk_secretsmanager::config::Region::new(region.to_owned()))
+        .region(aws_sdk_secretsmanager::config::Region::new(
+            region.to_owned(),
+        ))
         .endpoint_url(&s.endpoint)
         .credentials_provider(creds)
         .build();
@@ -66,7 +68,10 @@ async fn versions_labels_and_idempotency() {
         .unwrap();
     let arn = out.arn().unwrap().to_owned();
     assert_eq!(out.version_id(), Some(T1));
-    let prefix = format!("arn:aws:secretsmanager:{REGION}:{}:secret:app/db-", s.account);
+    let prefix = format!(
+        "arn:aws:secretsmanager:{REGION}:{}:secret:app/db-",
+        s.account
+    );
     assert!(arn.starts_with(&prefix), "{arn}");
     assert_eq!(arn.len(), prefix.len() + 6);
     // A retried CreateSecret (same token and value) answers as the first did.
@@ -158,7 +163,11 @@ async fn versions_labels_and_idempotency() {
         .send()
         .await
         .unwrap();
-    let listed: Vec<&str> = ids.versions().iter().filter_map(|v| v.version_id()).collect();
+    let listed: Vec<&str> = ids
+        .versions()
+        .iter()
+        .filter_map(|v| v.version_id())
+        .collect();
     assert_eq!(listed, [T3, T2]);
     let all = c
         .list_secret_version_ids()
@@ -168,7 +177,11 @@ async fn versions_labels_and_idempotency() {
         .await
         .unwrap();
     assert_eq!(all.versions().len(), 3);
-    let dep = all.versions().iter().find(|v| v.version_id() == Some(T1)).unwrap();
+    let dep = all
+        .versions()
+        .iter()
+        .find(|v| v.version_id() == Some(T1))
+        .unwrap();
     assert!(dep.version_stages().is_empty());
     // A deprecated version stays readable by id.
     let old = c
@@ -207,7 +220,12 @@ async fn versions_labels_and_idempotency() {
     assert_eq!(code(&e), "InvalidParameterException");
 
     // Describe shows only labelled versions.
-    let d = c.describe_secret().secret_id("app/db").send().await.unwrap();
+    let d = c
+        .describe_secret()
+        .secret_id("app/db")
+        .send()
+        .await
+        .unwrap();
     let stages = d.version_ids_to_stages().unwrap();
     assert_eq!(stages.len(), 2);
     assert_eq!(stages[T3], ["AWSCURRENT"]);
@@ -278,7 +296,12 @@ async fn values_binary_limits_and_bad_input() {
     assert_eq!(msg(&e), "Secrets Manager can't find the specified secret.");
     // A secret without a value has no AWSCURRENT yet.
     c.create_secret().name("empty").send().await.unwrap();
-    let e = c.get_secret_value().secret_id("empty").send().await.unwrap_err();
+    let e = c
+        .get_secret_value()
+        .secret_id("empty")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     let e = c
         .put_secret_value()
@@ -333,7 +356,12 @@ async fn names_resolve_by_name_full_and_partial_arn() {
         .unwrap()
         .to_owned();
     assert_ne!(arn, arn2);
-    let e = c.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    let e = c
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     assert_eq!(current(&c, "svc/key-ab").await, "y");
     assert_eq!(current(&c, &arn2).await, "y");
@@ -443,7 +471,12 @@ async fn staging_labels_compare_and_swap() {
 async fn deletion_windows_restore_and_purge() {
     let s = TestServer::start();
     let c = sm(&s, &s.admin);
-    c.create_secret().name("d").secret_string("x").send().await.unwrap();
+    c.create_secret()
+        .name("d")
+        .secret_string("x")
+        .send()
+        .await
+        .unwrap();
     for (days, ok) in [(6, false), (31, false)] {
         let e = c
             .delete_secret()
@@ -466,8 +499,16 @@ async fn deletion_windows_restore_and_purge() {
     let out = c.delete_secret().secret_id("d").send().await.unwrap();
     let when = out.deletion_date().unwrap().secs();
     let now = s.now().unix_timestamp();
-    assert!((when - now - 30 * DAY as i64).abs() < 120, "default window is 30 days");
-    let e = c.get_secret_value().secret_id("d").send().await.unwrap_err();
+    assert!(
+        (when - now - 30 * DAY as i64).abs() < 120,
+        "default window is 30 days"
+    );
+    let e = c
+        .get_secret_value()
+        .secret_id("d")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "InvalidRequestException");
     assert_eq!(
         msg(&e),
@@ -526,7 +567,12 @@ async fn deletion_windows_restore_and_purge() {
     }
     assert!(gone, "secret not purged after its recovery window");
     // The name is free again.
-    c.create_secret().name("d").secret_string("new").send().await.unwrap();
+    c.create_secret()
+        .name("d")
+        .secret_string("new")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(current(&c, "d").await, "new");
 }
 
@@ -633,7 +679,10 @@ async fn list_filters_sort_and_paging() {
         .unwrap();
     assert_eq!(b.secret_values().len(), 1);
     assert_eq!(b.secret_values()[0].name(), Some("prod/db"));
-    assert_eq!(b.errors()[0].error_code(), Some("ResourceNotFoundException"));
+    assert_eq!(
+        b.errors()[0].error_code(),
+        Some("ResourceNotFoundException")
+    );
     let b = c
         .batch_get_secret_value()
         .filters(f(FilterNameStringType::Name, "prod/"))
@@ -663,7 +712,12 @@ async fn list_filters_sort_and_paging() {
         .send()
         .await
         .unwrap();
-    let d = c.describe_secret().secret_id("dev/db").send().await.unwrap();
+    let d = c
+        .describe_secret()
+        .secret_id("dev/db")
+        .send()
+        .await
+        .unwrap();
     let tags: Vec<(&str, &str)> = d
         .tags()
         .iter()
@@ -742,7 +796,12 @@ async fn resource_policies_and_identity_policies() {
         .await
         .unwrap();
     // No identity policy, no resource policy: denied.
-    let e = r.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    let e = r
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "AccessDeniedException");
     // A resource policy naming the user is enough within the account.
     let policy = format!(
@@ -755,7 +814,12 @@ async fn resource_policies_and_identity_policies() {
         .await
         .unwrap();
     assert_eq!(current(&r, &arn).await, "s3cr3t");
-    let got = c.get_resource_policy().secret_id("shared").send().await.unwrap();
+    let got = c
+        .get_resource_policy()
+        .secret_id("shared")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.resource_policy(), Some(policy.as_str()));
     // An explicit deny wins.
     let deny = format!(
@@ -767,7 +831,12 @@ async fn resource_policies_and_identity_policies() {
         .send()
         .await
         .unwrap();
-    let e = r.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    let e = r
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "AccessDeniedException");
     // Public policies are refused by default (BlockPublicPolicy) and reported by Validate.
     let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
@@ -809,7 +878,12 @@ async fn resource_policies_and_identity_policies() {
     let cross = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OTHER_ACCOUNT}:root"}},"Action":"secretsmanager:GetSecretValue","Resource":"*"}}]}}"#
     );
-    let e = o.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    let e = o
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "AccessDeniedException");
     c.put_resource_policy()
         .secret_id("shared")
@@ -818,7 +892,12 @@ async fn resource_policies_and_identity_policies() {
         .await
         .unwrap();
     // Allowed by the secret, but the key policy does not let the other account decrypt.
-    let e = o.get_secret_value().secret_id(&arn).send().await.unwrap_err();
+    let e = o
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "AccessDeniedException");
     assert_eq!(msg(&e), "Access to KMS is not allowed");
     let key_policy = format!(
@@ -854,17 +933,27 @@ async fn resource_policies_and_identity_policies() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "AccessDeniedException");
-    c.delete_resource_policy().secret_id("shared").send().await.unwrap();
-    let e = o.get_secret_value().secret_id(&arn).send().await.unwrap_err();
-    assert_eq!(code(&e), "AccessDeniedException");
-    assert!(c
-        .get_resource_policy()
+    c.delete_resource_policy()
         .secret_id("shared")
         .send()
         .await
-        .unwrap()
-        .resource_policy()
-        .is_none());
+        .unwrap();
+    let e = o
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    assert!(
+        c.get_resource_policy()
+            .secret_id("shared")
+            .send()
+            .await
+            .unwrap()
+            .resource_policy()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -881,9 +970,19 @@ async fn kms_keys_disabled_keys_and_reencryption() {
         .send()
         .await
         .unwrap();
-    c.put_secret_value().secret_id("k").secret_string("b").send().await.unwrap();
+    c.put_secret_value()
+        .secret_id("k")
+        .secret_string("b")
+        .send()
+        .await
+        .unwrap();
     kms.disable_key().key_id(&k1).send().await.unwrap();
-    let e = c.get_secret_value().secret_id("k").send().await.unwrap_err();
+    let e = c
+        .get_secret_value()
+        .secret_id("k")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "DecryptionFailure");
     let e = c
         .put_secret_value()
@@ -895,7 +994,12 @@ async fn kms_keys_disabled_keys_and_reencryption() {
     assert_eq!(code(&e), "KMSInvalidStateException");
     kms.enable_key().key_id(&k1).send().await.unwrap();
     // A new key: labelled versions are re-encrypted under it, so they no longer need k1.
-    c.update_secret().secret_id("k").kms_key_id(&k2).send().await.unwrap();
+    c.update_secret()
+        .secret_id("k")
+        .kms_key_id(&k2)
+        .send()
+        .await
+        .unwrap();
     kms.disable_key().key_id(&k1).send().await.unwrap();
     assert_eq!(current(&c, "k").await, "b");
     let prev = c
@@ -906,7 +1010,12 @@ async fn kms_keys_disabled_keys_and_reencryption() {
         .await
         .unwrap();
     assert_eq!(prev.secret_string(), Some("a"));
-    let ids = c.list_secret_version_ids().secret_id("k").send().await.unwrap();
+    let ids = c
+        .list_secret_version_ids()
+        .secret_id("k")
+        .send()
+        .await
+        .unwrap();
     let k2_arn = format!("arn:aws:kms:{REGION}:{}:key/{k2}", s.account);
     for v in ids.versions() {
         assert_eq!(v.kms_key_ids(), [k2_arn.clone()]);
@@ -939,11 +1048,21 @@ async fn replication_to_other_regions() {
     assert_eq!(st[0].region(), Some("eu-west-1"));
     assert_eq!(st[0].status().map(|s| s.as_str()), Some("InSync"));
     assert_eq!(current(&west, "rep").await, "one");
-    let d = west.describe_secret().secret_id("rep").send().await.unwrap();
+    let d = west
+        .describe_secret()
+        .secret_id("rep")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.primary_region(), Some(REGION));
     assert!(d.arn().unwrap().contains(":eu-west-1:"));
     // Writes go to the primary and reach the replica; the replica refuses writes.
-    c.put_secret_value().secret_id("rep").secret_string("two").send().await.unwrap();
+    c.put_secret_value()
+        .secret_id("rep")
+        .secret_string("two")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(current(&west, "rep").await, "two");
     let e = west
         .put_secret_value()
@@ -978,7 +1097,12 @@ async fn replication_to_other_regions() {
         .send()
         .await
         .unwrap();
-    let e = south.get_secret_value().secret_id("rep").send().await.unwrap_err();
+    let e = south
+        .get_secret_value()
+        .secret_id("rep")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&e), "ResourceNotFoundException");
     west.stop_replication_to_replica()
         .secret_id("rep")
@@ -1029,7 +1153,9 @@ async fn serve_hook(
     fail_step: Option<&'static str>,
 ) -> Hook {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let steps = Arc::new(Mutex::new(Vec::new()));
     let seen = steps.clone();
     tokio::spawn(async move {
@@ -1067,40 +1193,56 @@ async fn serve_hook(
             let step = ev["Step"].as_str().unwrap().to_owned();
             let id = ev["SecretId"].as_str().unwrap().to_owned();
             let token = ev["ClientRequestToken"].as_str().unwrap().to_owned();
-            seen.lock().unwrap().push(if good { step.clone() } else { format!("BAD-SIG {step}") });
-            let ok = good && Some(step.as_str()) != fail_step && match step.as_str() {
-                "createSecret" => client
-                    .put_secret_value()
-                    .secret_id(&id)
-                    .client_request_token(&token)
-                    .secret_string(format!("rotated-{token}"))
-                    .version_stages("AWSPENDING")
-                    .send()
-                    .await
-                    .is_ok(),
-                "finishSecret" => {
-                    let d = client.describe_secret().secret_id(&id).send().await.unwrap();
-                    let cur = d
-                        .version_ids_to_stages()
-                        .unwrap()
-                        .iter()
-                        .find(|(_, st)| st.iter().any(|x| x == "AWSCURRENT"))
-                        .map(|(v, _)| v.clone())
-                        .unwrap();
-                    client
-                        .update_secret_version_stage()
+            seen.lock().unwrap().push(if good {
+                step.clone()
+            } else {
+                format!("BAD-SIG {step}")
+            });
+            let ok = good
+                && Some(step.as_str()) != fail_step
+                && match step.as_str() {
+                    "createSecret" => client
+                        .put_secret_value()
                         .secret_id(&id)
-                        .version_stage("AWSCURRENT")
-                        .move_to_version_id(&token)
-                        .remove_from_version_id(cur)
+                        .client_request_token(&token)
+                        .secret_string(format!("rotated-{token}"))
+                        .version_stages("AWSPENDING")
                         .send()
                         .await
-                        .is_ok()
-                }
-                _ => true,
+                        .is_ok(),
+                    "finishSecret" => {
+                        let d = client
+                            .describe_secret()
+                            .secret_id(&id)
+                            .send()
+                            .await
+                            .unwrap();
+                        let cur = d
+                            .version_ids_to_stages()
+                            .unwrap()
+                            .iter()
+                            .find(|(_, st)| st.iter().any(|x| x == "AWSCURRENT"))
+                            .map(|(v, _)| v.clone())
+                            .unwrap();
+                        client
+                            .update_secret_version_stage()
+                            .secret_id(&id)
+                            .version_stage("AWSCURRENT")
+                            .move_to_version_id(&token)
+                            .remove_from_version_id(cur)
+                            .send()
+                            .await
+                            .is_ok()
+                    }
+                    _ => true,
+                };
+            let status = if ok {
+                "200 OK"
+            } else {
+                "500 Internal Server Error"
             };
-            let status = if ok { "200 OK" } else { "500 Internal Server Error" };
-            let resp = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let resp =
+                format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = sock.write_all(resp.as_bytes()).await;
         }
     });
@@ -1194,16 +1336,26 @@ async fn rotation_through_a_webhook() {
     s.advance(10 * DAY + 120).await;
     let mut rotated = false;
     for _ in 0..100 {
-        if hook.steps.lock().unwrap().len() == 4 && current(&c, "rot").await != format!("rotated-{T2}") {
+        if hook.steps.lock().unwrap().len() == 4
+            && current(&c, "rot").await != format!("rotated-{T2}")
+        {
             rotated = true;
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    assert!(rotated, "scheduled rotation did not run: {:?}", hook.steps.lock().unwrap());
+    assert!(
+        rotated,
+        "scheduled rotation did not run: {:?}",
+        hook.steps.lock().unwrap()
+    );
 
     // CancelRotateSecret turns it off.
-    c.cancel_rotate_secret().secret_id("rot").send().await.unwrap();
+    c.cancel_rotate_secret()
+        .secret_id("rot")
+        .send()
+        .await
+        .unwrap();
     let d = c.describe_secret().secret_id("rot").send().await.unwrap();
     assert_eq!(d.rotation_enabled(), Some(false));
 }
@@ -1217,7 +1369,12 @@ async fn failed_rotation_leaves_current_untouched() {
     let s = server_with_hook(tmp.path(), port, &secret);
     let c = sm(&s, &s.admin);
     let hook = serve_hook(port, c.clone(), secret, Some("testSecret")).await;
-    c.create_secret().name("f").secret_string("keep").send().await.unwrap();
+    c.create_secret()
+        .name("f")
+        .secret_string("keep")
+        .send()
+        .await
+        .unwrap();
     let lambda = format!("arn:aws:lambda:{REGION}:{}:function:hook", s.account);
     c.rotate_secret()
         .secret_id("f")

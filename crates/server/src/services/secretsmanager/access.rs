@@ -124,7 +124,10 @@ fn resource_conditions(s: &SecretRecord) -> Conditions {
         c.push(cond("secretsmanager:SecretPrimaryRegion", p.clone()));
     }
     if let Some(l) = &s.rotation.lambda_arn {
-        c.push(cond("secretsmanager:resource/AllowRotationLambdaArn", l.clone()));
+        c.push(cond(
+            "secretsmanager:resource/AllowRotationLambdaArn",
+            l.clone(),
+        ));
     }
     c
 }

@@ -84,8 +84,9 @@ impl SmError {
         match e {
             KmsError::AccessDenied(_) => Self::AccessDenied(KMS_DENIED.into()),
             KmsError::Disabled(m) | KmsError::InvalidState(m) => Self::KmsInvalidState(m),
-            KmsError::Aws(a) if a.code.as_str() == "KMSInvalidStateException"
-                || a.code.as_str() == "DisabledException" =>
+            KmsError::Aws(a)
+                if a.code.as_str() == "KMSInvalidStateException"
+                    || a.code.as_str() == "DisabledException" =>
             {
                 Self::KmsInvalidState(a.message)
             }
@@ -106,8 +107,7 @@ pub fn not_found() -> SmError {
 
 pub fn marked_deleted() -> SmError {
     SmError::InvalidRequest(
-        "You can't perform this operation on the secret because it was marked for deletion."
-            .into(),
+        "You can't perform this operation on the secret because it was marked for deletion.".into(),
     )
 }
 

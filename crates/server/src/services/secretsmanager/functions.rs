@@ -53,7 +53,10 @@ pub fn resolve(state: &State, arn: &str) -> Result<RotationWebhook, String> {
 pub fn signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let mut msg = format!("{timestamp}.").into_bytes();
     msg.extend_from_slice(body);
-    format!("v1={}", hex::encode(coffer_crypto::hmac_sha256(secret, &msg)))
+    format!(
+        "v1={}",
+        hex::encode(coffer_crypto::hmac_sha256(secret, &msg))
+    )
 }
 
 /// POSTs one step to the webhook; network I/O runs off the runtime workers' queues.
@@ -77,7 +80,10 @@ pub fn invoke(
     let req = http::Request::post(f.url.as_str())
         .header("content-type", "application/json")
         .header("x-coffer-timestamp", ts.to_string())
-        .header("x-coffer-signature", signature(&secret, ts, body.as_bytes()))
+        .header(
+            "x-coffer-signature",
+            signature(&secret, ts, body.as_bytes()),
+        )
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("bad webhook request: {e}"))?;
     let handle = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
@@ -96,7 +102,9 @@ pub fn invoke(
     if status.is_success() {
         Ok(())
     } else {
-        Err(format!("{step} failed: the rotation function answered {status}"))
+        Err(format!(
+            "{step} failed: the rotation function answered {status}"
+        ))
     }
 }
 

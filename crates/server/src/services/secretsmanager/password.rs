@@ -51,7 +51,11 @@ fn classes(i: &PasswordInput) -> Vec<Vec<char>> {
     ];
     sets.iter()
         .filter(|(_, ex)| !ex.unwrap_or(false))
-        .map(|(set, _)| set.chars().filter(|c| !excluded.contains(*c)).collect::<Vec<_>>())
+        .map(|(set, _)| {
+            set.chars()
+                .filter(|c| !excluded.contains(*c))
+                .collect::<Vec<_>>()
+        })
         .filter(|set: &Vec<char>| !set.is_empty())
         .collect()
 }
@@ -128,7 +132,10 @@ mod tests {
         for _ in 0..20 {
             let p = generate(&i).unwrap();
             assert_eq!(p.len(), 64);
-            assert!(p.chars().all(|c| c == ' ' || c.is_ascii_digit() || ('d'..='z').contains(&c)));
+            assert!(
+                p.chars()
+                    .all(|c| c == ' ' || c.is_ascii_digit() || ('d'..='z').contains(&c))
+            );
             assert!(p.contains(' '));
         }
         let none = PasswordInput {

@@ -54,7 +54,14 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
     let block = i.block_public_policy.unwrap_or(true);
     let s = coffer_storage::write(call.state.store.as_ref(), |t| {
         let c = vec![cond("secretsmanager:BlockPublicPolicy", block.to_string())];
-        let mut s = access::load(call, t, &i.secret_id, "secretsmanager:PutResourcePolicy", c, audit)?;
+        let mut s = access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:PutResourcePolicy",
+            c,
+            audit,
+        )?;
         access::not_replica(&s, "PutResourcePolicy")?;
         let doc = parse(&i.resource_policy)?;
         if block && grants_public_access(&doc) {
@@ -76,7 +83,14 @@ pub struct IdInput {
 
 pub fn get(call: &Call<'_>, i: IdInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
     let s: SecretRecord = coffer_storage::read(call.state.store.as_ref(), |t| {
-        access::load(call, t, &i.secret_id, "secretsmanager:GetResourcePolicy", Vec::new(), audit)
+        access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:GetResourcePolicy",
+            Vec::new(),
+            audit,
+        )
     })?;
     let mut out = json!({"ARN": s.arn(), "Name": s.name});
     if let Some(p) = &s.policy {
@@ -113,7 +127,11 @@ pub struct ValidateInput {
 
 /// Checks a policy without storing it: a syntax error is MalformedPolicyDocumentException;
 /// a policy that parses is reported with the findings of the public-access check.
-pub fn validate(call: &Call<'_>, i: ValidateInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
+pub fn validate(
+    call: &Call<'_>,
+    i: ValidateInput,
+    audit: &mut AuditInfo,
+) -> Result<Value, SmError> {
     coffer_storage::read(call.state.store.as_ref(), |t| match &i.secret_id {
         Some(id) => access::load(
             call,

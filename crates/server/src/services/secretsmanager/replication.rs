@@ -118,9 +118,10 @@ fn copy_to(
         via_service: None,
     };
     let rkey = store::secret_key(&meta.region, primary.account, &primary.name);
-    let existing: Option<SecretRecord> =
-        coffer_storage::read(call.state.store.as_ref(), |t| store::get(t, store::SECRETS, &rkey))
-            .map_err(|e: SmError| e.to_string())?;
+    let existing: Option<SecretRecord> = coffer_storage::read(call.state.store.as_ref(), |t| {
+        store::get(t, store::SECRETS, &rkey)
+    })
+    .map_err(|e: SmError| e.to_string())?;
     let ours = existing.as_ref().is_some_and(|e| {
         e.primary_region.as_deref() == Some(primary.region.as_str()) && e.suffix == primary.suffix
     });
@@ -132,10 +133,13 @@ fn copy_to(
     }
     let kms_key_arn = match &meta.kms_key_id {
         Some(k) => Some(
-            OnBehalf { call: &rcall, service: "secretsmanager" }
-                .describe_key(k, audit)
-                .map_err(|e| format!("Replication failed: {e}"))?
-                .arn(),
+            OnBehalf {
+                call: &rcall,
+                service: "secretsmanager",
+            }
+            .describe_key(k, audit)
+            .map_err(|e| format!("Replication failed: {e}"))?
+            .arn(),
         ),
         None => None,
     };
@@ -197,7 +201,11 @@ pub struct ReplicateInput {
     force_overwrite_replica_secret: Option<bool>,
 }
 
-pub fn replicate(call: &Call<'_>, i: ReplicateInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
+pub fn replicate(
+    call: &Call<'_>,
+    i: ReplicateInput,
+    audit: &mut AuditInfo,
+) -> Result<Value, SmError> {
     let s = coffer_storage::read(call.state.store.as_ref(), |t| {
         let regions: Vec<String> = i
             .add_replica_regions
@@ -205,7 +213,14 @@ pub fn replicate(call: &Call<'_>, i: ReplicateInput, audit: &mut AuditInfo) -> R
             .filter_map(|r| r.region.clone())
             .collect();
         let c = vec![("secretsmanager:AddReplicaRegions".to_owned(), regions)];
-        let s = access::load(call, t, &i.secret_id, "secretsmanager:ReplicateSecretToRegions", c, audit)?;
+        let s = access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:ReplicateSecretToRegions",
+            c,
+            audit,
+        )?;
         access::not_deleted(&s)?;
         access::not_replica(&s, "ReplicateSecretToRegions")?;
         Ok::<_, SmError>(s)
@@ -246,7 +261,8 @@ pub fn remove(call: &Call<'_>, i: RemoveInput, audit: &mut AuditInfo) -> Result<
                 store::remove_secret(t, &r)?;
             }
         }
-        p.replicas.retain(|r| !i.remove_replica_regions.contains(&r.region));
+        p.replicas
+            .retain(|r| !i.remove_replica_regions.contains(&r.region));
         store::put_secret(t, &p)?;
         Ok::<_, SmError>(p)
     })?;

@@ -68,7 +68,10 @@ pub fn schedule_of(r: &RotationRules) -> Result<Option<Schedule>, SmError> {
 
 /// The next rotation after `from` under the secret's rules.
 pub fn next_rotation(r: &RotationRules, from: OffsetDateTime) -> Option<OffsetDateTime> {
-    schedule_of(r).ok().flatten().and_then(|s| s.next_after(from))
+    schedule_of(r)
+        .ok()
+        .flatten()
+        .and_then(|s| s.next_after(from))
 }
 
 pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
@@ -87,7 +90,14 @@ pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<
         if let Some(l) = &i.rotation_lambda_arn {
             c.push(cond("secretsmanager:RotationLambdaARN", l.clone()));
         }
-        let mut s = access::load(call, t, &i.secret_id, "secretsmanager:RotateSecret", c, audit)?;
+        let mut s = access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:RotateSecret",
+            c,
+            audit,
+        )?;
         access::not_deleted(&s)?;
         access::not_replica(&s, "RotateSecret")?;
         if let Some(l) = &i.rotation_lambda_arn {
@@ -237,8 +247,8 @@ fn run_steps(state: &State, s: &SecretRecord, token: &str) -> Result<(), String>
 fn finish(state: &State, s: &SecretRecord, token: &str, now: OffsetDateTime) -> Result<(), String> {
     let key = s.storage_key();
     coffer_storage::write(state.store.as_ref(), |t| {
-        let mut r: SecretRecord = store::get(t, store::SECRETS, &key)?
-            .ok_or_else(super::error::not_found)?;
+        let mut r: SecretRecord =
+            store::get(t, store::SECRETS, &key)?.ok_or_else(super::error::not_found)?;
         let current = r.with_stage(CURRENT).map(|v| v.id.clone());
         if current.as_deref() != Some(token) {
             return Err(SmError::Internal(format!(
@@ -249,7 +259,11 @@ fn finish(state: &State, s: &SecretRecord, token: &str, now: OffsetDateTime) -> 
             v.stages.retain(|x| x != PENDING);
         }
         r.rotation.last_rotated = Some(now);
-        r.rotation.next_rotation = r.rotation.rules.as_ref().and_then(|x| next_rotation(x, now));
+        r.rotation.next_rotation = r
+            .rotation
+            .rules
+            .as_ref()
+            .and_then(|x| next_rotation(x, now));
         store::put_secret(t, &r)
     })
     .map_err(|e| e.to_string())
@@ -267,7 +281,11 @@ pub fn due(s: &SecretRecord, now: OffsetDateTime) -> bool {
 /// function is retried at the next scheduled time rather than every scheduler tick.
 pub fn run_scheduled(state: &State, s: &SecretRecord, now: OffsetDateTime) {
     let key = s.storage_key();
-    let next = s.rotation.rules.as_ref().and_then(|r| next_rotation(r, now));
+    let next = s
+        .rotation
+        .rules
+        .as_ref()
+        .and_then(|r| next_rotation(r, now));
     let r = coffer_storage::write(state.store.as_ref(), |t| {
         let Some(mut r) = store::get::<SecretRecord>(t, store::SECRETS, &key)? else {
             return Ok(None);

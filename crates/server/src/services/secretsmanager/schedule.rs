@@ -226,8 +226,14 @@ mod tests {
 
     #[test]
     fn rates() {
-        assert_eq!(parse("rate(10 days)"), Ok(Schedule::Every(Duration::days(10))));
-        assert_eq!(parse("rate(4 hours)"), Ok(Schedule::Every(Duration::hours(4))));
+        assert_eq!(
+            parse("rate(10 days)"),
+            Ok(Schedule::Every(Duration::days(10)))
+        );
+        assert_eq!(
+            parse("rate(4 hours)"),
+            Ok(Schedule::Every(Duration::hours(4)))
+        );
         assert!(parse("rate(3 hours)").is_err());
         assert!(parse("rate(0 days)").is_err());
         assert!(parse("rate(1001 days)").is_err());
@@ -246,7 +252,10 @@ mod tests {
         assert_eq!(s.next_after(t), Some(datetime!(2026-11-30 08:30 UTC)));
         let s = parse("cron(0 */6 * * ? *)").unwrap();
         assert_eq!(s.min_gap(), Duration::hours(6));
-        assert!(parse("cron(0 */2 * * ? *)").is_err(), "every 2 hours is too often");
+        assert!(
+            parse("cron(0 */2 * * ? *)").is_err(),
+            "every 2 hours is too often"
+        );
         assert!(parse("cron(0 0 1 * MON *)").is_err(), "both day fields set");
         assert!(parse("cron(0 0 * *)").is_err());
         assert!(parse("cron(0 25 * * ? *)").is_err());

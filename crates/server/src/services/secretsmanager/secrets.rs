@@ -70,9 +70,7 @@ fn resolve_key(
                 call,
                 service: "secretsmanager",
             };
-            let key = ob
-                .describe_key(k, audit)
-                .map_err(SmError::from_kms_write)?;
+            let key = ob.describe_key(k, audit).map_err(SmError::from_kms_write)?;
             Ok(Some(key.arn()))
         }
     }
@@ -268,7 +266,14 @@ pub fn update(call: &Call<'_>, i: UpdateInput, audit: &mut AuditInfo) -> Result<
         if let Some(d) = &i.description {
             c.push(cond("secretsmanager:Description", d.clone()));
         }
-        let s = access::load(call, t, &i.secret_id, "secretsmanager:UpdateSecret", c, audit)?;
+        let s = access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:UpdateSecret",
+            c,
+            audit,
+        )?;
         access::not_deleted(&s)?;
         access::not_replica(&s, "UpdateSecret")?;
         Ok::<_, SmError>(s)
@@ -282,9 +287,9 @@ pub fn update(call: &Call<'_>, i: UpdateInput, audit: &mut AuditInfo) -> Result<
         .is_some_and(|(arn, _)| *arn != s.kms_key_arn);
     let now = call.state.clock.now();
     let sk = s.storage_key();
-    let mut s = coffer_storage::write(call.state.store.as_ref(), |t| {
-        let mut r: SecretRecord = store::get(t, store::SECRETS, &sk)?
-            .ok_or_else(super::error::not_found)?;
+    let s = coffer_storage::write(call.state.store.as_ref(), |t| {
+        let mut r: SecretRecord =
+            store::get(t, store::SECRETS, &sk)?.ok_or_else(super::error::not_found)?;
         if let Some(d) = &i.description {
             r.description = Some(d.clone());
         }
@@ -306,8 +311,7 @@ pub fn update(call: &Call<'_>, i: UpdateInput, audit: &mut AuditInfo) -> Result<
             value: v,
             stages: vec![CURRENT.into()],
         };
-        let (updated, vid) = versions::write_version(call, &s, nv, audit)?;
-        s = updated;
+        let (_, vid) = versions::write_version(call, &s, nv, audit)?;
         out["VersionId"] = json!(vid);
     } else {
         replication::sync(call, &s, audit)?;
@@ -332,8 +336,8 @@ fn reencrypt_labelled(
     }
     let sk = s.storage_key();
     coffer_storage::write(call.state.store.as_ref(), |t| {
-        let mut r: SecretRecord = store::get(t, store::SECRETS, &sk)?
-            .ok_or_else(super::error::not_found)?;
+        let mut r: SecretRecord =
+            store::get(t, store::SECRETS, &sk)?.ok_or_else(super::error::not_found)?;
         for (id, sv, key_arn) in &sealed {
             if let Some(v) = r.version_mut(id) {
                 v.key_arn = key_arn.clone();
@@ -372,9 +376,19 @@ pub fn delete(call: &Call<'_>, i: DeleteInput, audit: &mut AuditInfo) -> Result<
             force.to_string(),
         )];
         if !force {
-            c.push(cond("secretsmanager:RecoveryWindowInDays", days.to_string()));
+            c.push(cond(
+                "secretsmanager:RecoveryWindowInDays",
+                days.to_string(),
+            ));
         }
-        let mut s = access::load(call, t, &i.secret_id, "secretsmanager:DeleteSecret", c, audit)?;
+        let mut s = access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:DeleteSecret",
+            c,
+            audit,
+        )?;
         access::not_replica(&s, "DeleteSecret")?;
         if !s.replicas.is_empty() {
             return Err(invalid_request(format!(
@@ -448,7 +462,11 @@ pub fn list(call: &Call<'_>, i: ListInput, _audit: &mut AuditInfo) -> Result<Val
     coffer_storage::read(call.state.store.as_ref(), |t| {
         access::authorize_resource(call, t, "secretsmanager:ListSecrets", "*", Vec::new())
     })?;
-    let mut all = candidates(call, &i.filters, i.include_planned_deletion.unwrap_or(false))?;
+    let mut all = candidates(
+        call,
+        &i.filters,
+        i.include_planned_deletion.unwrap_or(false),
+    )?;
     sort(&mut all, i.sort_by.as_deref(), i.sort_order.as_deref());
     let (page, next) = versions::paginate(&all, i.max_results, i.next_token.as_deref())?;
     let list: Vec<Value> = page.iter().map(|s| describe_json(s, false)).collect();
@@ -481,7 +499,9 @@ fn candidates(
 ) -> Result<Vec<SecretRecord>, SmError> {
     for f in filters {
         if f.key.is_none() || f.values.is_empty() {
-            return Err(invalid_param("Invalid filter: every filter needs a Key and Values."));
+            return Err(invalid_param(
+                "Invalid filter: every filter needs a Key and Values.",
+            ));
         }
     }
     let prefix = format!(

@@ -205,7 +205,10 @@ fn value_conditions(version_id: Option<&str>, stage: Option<&str>) -> access::Co
     if let Some(v) = version_id {
         c.push(cond("secretsmanager:VersionId", v));
     }
-    c.push(cond("secretsmanager:VersionStage", stage.unwrap_or(CURRENT)));
+    c.push(cond(
+        "secretsmanager:VersionStage",
+        stage.unwrap_or(CURRENT),
+    ));
     c
 }
 
@@ -351,9 +354,8 @@ pub struct PutInput {
 }
 
 pub fn put_value(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
-    let value = values::from_input(i.secret_string, i.secret_binary)?.ok_or_else(|| {
-        invalid_param("You must provide either SecretString or SecretBinary.")
-    })?;
+    let value = values::from_input(i.secret_string, i.secret_binary)?
+        .ok_or_else(|| invalid_param("You must provide either SecretString or SecretBinary."))?;
     let s = coffer_storage::read(call.state.store.as_ref(), |t| {
         let s = access::load(
             call,
@@ -379,7 +381,10 @@ pub fn put_value(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<
         stages,
     };
     let (s, vid) = write_version(call, &s, nv, audit)?;
-    let stages = s.version(&vid).map(|v| v.stages.clone()).unwrap_or_default();
+    let stages = s
+        .version(&vid)
+        .map(|v| v.stages.clone())
+        .unwrap_or_default();
     Ok(json!({"ARN": s.arn(), "Name": s.name, "VersionId": vid, "VersionStages": stages}))
 }
 
@@ -440,9 +445,9 @@ pub fn paginate<'a, T>(
     token: Option<&str>,
 ) -> Result<(&'a [T], Option<String>), SmError> {
     let start = match token {
-        Some(t) => decode_token(t).filter(|n| *n <= items.len()).ok_or_else(|| {
-            SmError::InvalidNextToken("The NextToken value is invalid.".into())
-        })?,
+        Some(t) => decode_token(t)
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| SmError::InvalidNextToken("The NextToken value is invalid.".into()))?,
         None => 0,
     };
     let max = usize::try_from(max.unwrap_or(100)).unwrap_or(100);
@@ -606,7 +611,11 @@ mod tests {
 
     #[test]
     fn current_moves_and_previous_follows() {
-        let mut s = secret(&[("a", &["AWSPREVIOUS"]), ("b", &["AWSCURRENT", "x"]), ("c", &[])]);
+        let mut s = secret(&[
+            ("a", &["AWSPREVIOUS"]),
+            ("b", &["AWSCURRENT", "x"]),
+            ("c", &[]),
+        ]);
         attach_stages(&mut s, "c", &["AWSCURRENT".into()]);
         assert!(s.version("a").unwrap().stages.is_empty());
         assert_eq!(s.version("b").unwrap().stages, vec!["x", "AWSPREVIOUS"]);
@@ -627,7 +636,10 @@ mod tests {
         assert!(move_stage(&mut s, &mv(None, None, "AWSCURRENT")).is_err());
         assert!(move_stage(&mut s, &mv(Some("a"), None, "AWSCURRENT")).is_err());
         move_stage(&mut s, &mv(Some("a"), Some("b"), "AWSCURRENT")).unwrap();
-        assert_eq!(s.version("b").unwrap().stages, vec!["AWSPENDING", "AWSCURRENT"]);
+        assert_eq!(
+            s.version("b").unwrap().stages,
+            vec!["AWSPENDING", "AWSCURRENT"]
+        );
         assert_eq!(s.version("a").unwrap().stages, vec!["AWSPREVIOUS"]);
         move_stage(&mut s, &mv(Some("b"), None, "AWSPENDING")).unwrap();
         assert_eq!(s.version("b").unwrap().stages, vec!["AWSCURRENT"]);
@@ -641,7 +653,11 @@ mod tests {
         for (n, id) in ids.iter().enumerate() {
             s.versions.push(VersionMeta {
                 id: id.clone(),
-                stages: if n == 0 { vec!["AWSCURRENT".into()] } else { Vec::new() },
+                stages: if n == 0 {
+                    vec!["AWSCURRENT".into()]
+                } else {
+                    Vec::new()
+                },
                 created: t0 + Duration::hours(n as i64),
                 last_accessed: None,
                 key_arn: String::new(),

@@ -63,7 +63,10 @@ mod tests {
     fn audit_parameters_drop_secrets() {
         let v = serde_json::json!({"SecretId": "a", "SecretString": "hunter2", "SecretBinary": "aGk=", "Tags": [{"Key": "k"}]});
         let a = audit_parameters(&v);
-        assert_eq!(a, serde_json::json!({"secretId": "a", "tags": [{"key": "k"}]}));
+        assert_eq!(
+            a,
+            serde_json::json!({"secretId": "a", "tags": [{"key": "k"}]})
+        );
         assert!(!a.to_string().contains("hunter2"));
     }
 }

@@ -16,7 +16,7 @@ pub(crate) fn sm(s: &TestServer, c: &Creds) -> Client {
     sm_in(s, c, REGION)
 }
 
-fn sm_in(s: &TestServer, c: &Creds, region: &str) -> Client {
+pub(crate) fn sm_in(s: &TestServer, c: &Creds, region: &str) -> Client {
     let creds = aws_credential_types::Credentials::new(
         &c.akid,
         &c.secret,

@@ -212,7 +212,15 @@ fn parse_listen(s: &str) -> Result<SocketAddr, ConfigError> {
 }
 
 fn secretsmanager(s: SecretsManagerSettings) -> Result<SecretsManagerSettings, ConfigError> {
-    for f in s.rotation_functions.values() {
+    for (name, f) in &s.rotation_functions {
+        // `coffer-*` names are reserved for built-in rotators.
+        if name.starts_with("coffer-") {
+            return Err(invalid(
+                "secretsmanager.rotation-functions",
+                name,
+                "names starting with coffer- are reserved for built-in rotators",
+            ));
+        }
         // HTTPS webhooks need a trust-store choice that is not made yet (see ARCHITECTURE).
         if !f.url.starts_with("http://") {
             return Err(invalid(
@@ -390,5 +398,34 @@ mod tests {
     fn toml_rejects_unknown_keys() {
         let e = toml::from_str::<RawConfig>("listne = \"x\"").unwrap_err();
         assert!(e.to_string().contains("listne"));
+    }
+
+    #[test]
+    fn rotation_functions_from_toml() {
+        let text = "[secretsmanager.rotation-functions.hook]\nurl = \"http://127.0.0.1:9/\"\nsigning-secret-file = \"/s\"\n";
+        let parsed: RawConfig = toml::from_str(text).unwrap();
+        let c = Config::validate(RawConfig {
+            secretsmanager: parsed.secretsmanager.clone(),
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(
+            c.secretsmanager.rotation_functions["hook"].url,
+            "http://127.0.0.1:9/"
+        );
+        let bad = |t: &str| {
+            let parsed: RawConfig = toml::from_str(t).unwrap();
+            Config::validate(RawConfig {
+                secretsmanager: parsed.secretsmanager,
+                ..raw()
+            })
+            .is_err()
+        };
+        assert!(bad(&text.replace("http://", "ftp://")));
+        assert!(bad(&text.replace(
+            "functions.hook",
+            "functions.coffer-mysql-single-user"
+        )));
+        assert!(toml::from_str::<RawConfig>(&text.replace("url", "uri")).is_err());
     }
 }

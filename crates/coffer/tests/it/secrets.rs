@@ -774,7 +774,10 @@ async fn resource_policies_and_identity_policies() {
     let mut s = TestServer::start();
     let other = create_other_account(&mut s);
     let c = sm(&s, &s.admin);
-    let (reader, reader_arn) = user_with_policy(&s, "reader", None).await;
+    // The reader may use KMS keys (as AWS requires for reading a secret under a customer
+    // key) but has no Secrets Manager permission of its own.
+    let kms_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}"#;
+    let (reader, reader_arn) = user_with_policy(&s, "reader", Some(kms_only)).await;
     let r = sm(&s, &reader);
     let kms = s.kms(&s.admin);
     let key = crate::kms::symmetric(&kms).await;

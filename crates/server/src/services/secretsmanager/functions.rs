@@ -16,6 +16,15 @@ use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
+/// Function names reserved for built-in database rotators (configuration refuses every
+/// `coffer-*` name for webhooks).
+pub const BUILT_IN: &[&str] = &[
+    "coffer-postgresql-single-user",
+    "coffer-postgresql-multi-user",
+    "coffer-mysql-single-user",
+    "coffer-mysql-multi-user",
+];
+
 /// How long one step may take.
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -40,6 +49,9 @@ fn function_name(arn: &str) -> Option<&str> {
 /// The configured webhook of the function an ARN names.
 pub fn resolve(state: &State, arn: &str) -> Result<RotationWebhook, String> {
     let name = function_name(arn).ok_or_else(|| format!("invalid function ARN {arn}"))?;
+    if BUILT_IN.contains(&name) {
+        return Err(format!("the built-in rotator {name} is not available yet"));
+    }
     state
         .config
         .secretsmanager

@@ -553,14 +553,24 @@ fn field_matches(key: &str, value: &str, s: &SecretRecord) -> bool {
         "tag-value" => s.tags.iter().any(|(_, v)| prefix(v)),
         "primary-region" => prefix(s.primary_region.as_deref().unwrap_or(&s.region)),
         "owning-service" => false,
-        "all" => value.split_whitespace().all(|word| {
-            let w = word.to_lowercase();
-            let p = |f: &str| f.to_lowercase().starts_with(&w);
-            p(&s.name)
-                || s.description.as_deref().is_some_and(p)
-                || s.tags.iter().any(|(k, v)| p(k) || p(v))
-                || p(s.primary_region.as_deref().unwrap_or(&s.region))
-        }),
+        "all" => {
+            let region = s.primary_region.as_deref().unwrap_or(&s.region);
+            let mut fields: Vec<&str> = vec![&s.name, region];
+            fields.extend(s.description.as_deref());
+            fields.extend(s.tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]));
+            value
+                .split_whitespace()
+                .all(|w| fields.iter().any(|f| has_word_prefix(f, w)))
+        }
         _ => false,
     }
+}
+
+/// `all` searches words: any word of `field` (split at spaces and the name punctuation)
+/// starting with `word`, ignoring case.
+fn has_word_prefix(field: &str, word: &str) -> bool {
+    let w = word.to_lowercase();
+    field
+        .split(|c: char| c.is_whitespace() || "/_+=.@-".contains(c))
+        .any(|part| part.to_lowercase().starts_with(&w))
 }

@@ -1021,7 +1021,7 @@ async fn kms_keys_disabled_keys_and_reencryption() {
         .unwrap();
     let k2_arn = format!("arn:aws:kms:{REGION}:{}:key/{k2}", s.account);
     for v in ids.versions() {
-        assert_eq!(v.kms_key_ids(), [k2_arn.clone()]);
+        assert_eq!(v.kms_key_ids(), std::slice::from_ref(&k2_arn));
     }
     let e = c
         .create_secret()

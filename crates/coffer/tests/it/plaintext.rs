@@ -117,7 +117,7 @@ async fn no_secret_is_on_disk_embedded() {
     assert_eq!(control.len(), 1, "{control:?}");
 }
 
-fn psql(db: &str, sql: &str) -> String {
+pub(crate) fn psql(db: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([
             "-h",

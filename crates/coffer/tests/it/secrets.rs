@@ -1419,3 +1419,187 @@ async fn failed_rotation_leaves_current_untouched() {
     }
     assert!(found, "no RotationFailed event");
 }
+
+// ---------------------------------------------------------------------------------------
+// Built-in PostgreSQL rotators against the real server on 127.0.0.1:5432.
+//
+// That server trusts every TCP connection from 127.0.0.1 (pg_hba `trust`), so a login
+// there proves nothing about a password. The tests therefore check what PostgreSQL
+// stored: `password_encryption` is scram-sha-256, and a password is right exactly when
+// its SCRAM StoredKey (PBKDF2-HMAC-SHA256 over the verifier's salt and iteration count,
+// then HMAC "Client Key", then SHA-256) equals the one in `pg_authid.rolpassword`, which
+// is what the server checks at a password login.
+// ---------------------------------------------------------------------------------------
+
+use crate::plaintext::psql;
+
+fn scram_matches(role: &str, password: &str) -> bool {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let verifier = psql(
+        "postgres",
+        &format!("SELECT rolpassword FROM pg_authid WHERE rolname = '{role}'"),
+    );
+    let verifier = verifier.trim();
+    let rest = verifier
+        .strip_prefix("SCRAM-SHA-256$")
+        .unwrap_or_else(|| panic!("{role} has no SCRAM verifier: {verifier}"));
+    let (params, keys) = rest.split_once('$').unwrap();
+    let (iters, salt) = params.split_once(':').unwrap();
+    let (stored, _server) = keys.split_once(':').unwrap();
+    let iters: u32 = iters.parse().unwrap();
+    let salt = b64.decode(salt).unwrap();
+    // PBKDF2-HMAC-SHA256, one 32-byte block.
+    let mut block = salt.clone();
+    block.extend_from_slice(&1u32.to_be_bytes());
+    let mut u = coffer_crypto::hmac_sha256(password.as_bytes(), &block);
+    let mut salted = u;
+    for _ in 1..iters {
+        u = coffer_crypto::hmac_sha256(password.as_bytes(), &u);
+        for (a, b) in salted.iter_mut().zip(u.iter()) {
+            *a ^= b;
+        }
+    }
+    let client_key = coffer_crypto::hmac_sha256(&salted, b"Client Key");
+    coffer_crypto::sha256(&client_key).as_slice() == b64.decode(stored).unwrap().as_slice()
+}
+
+fn db_secret(user: &str, password: &str, master: Option<&str>) -> String {
+    let mut v = serde_json::json!({
+        "engine": "postgres", "host": "127.0.0.1", "port": 5432,
+        "username": user, "password": password, "dbname": "postgres",
+    });
+    if let Some(m) = master {
+        v["masterarn"] = serde_json::json!(m);
+    }
+    v.to_string()
+}
+
+async fn json_at(c: &Client, id: &str, stage: &str) -> serde_json::Value {
+    let v = c
+        .get_secret_value()
+        .secret_id(id)
+        .version_stage(stage)
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(v.secret_string().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_single_user_rotation() {
+    psql(
+        "postgres",
+        "DROP ROLE IF EXISTS sm_single; CREATE ROLE sm_single LOGIN PASSWORD 'initial-Pw-1'",
+    );
+    assert!(scram_matches("sm_single", "initial-Pw-1"));
+    assert!(!scram_matches("sm_single", "other"), "the check can fail");
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    c.create_secret()
+        .name("pg/single")
+        .secret_string(db_secret("sm_single", "initial-Pw-1", None))
+        .send()
+        .await
+        .unwrap();
+    let lambda = format!(
+        "arn:aws:lambda:{REGION}:{}:function:coffer-postgresql-single-user",
+        s.account
+    );
+    c.rotate_secret()
+        .secret_id("pg/single")
+        .rotation_lambda_arn(&lambda)
+        .send()
+        .await
+        .unwrap();
+    let cur = json_at(&c, "pg/single", "AWSCURRENT").await;
+    let new_pw = cur["password"].as_str().unwrap();
+    assert_ne!(new_pw, "initial-Pw-1");
+    assert_eq!(cur["username"], "sm_single");
+    assert_eq!(new_pw.len(), 32);
+    assert!(scram_matches("sm_single", new_pw), "new password set");
+    assert!(
+        !scram_matches("sm_single", "initial-Pw-1"),
+        "old password gone"
+    );
+    let prev = json_at(&c, "pg/single", "AWSPREVIOUS").await;
+    assert_eq!(prev["password"], "initial-Pw-1");
+    psql("postgres", "DROP ROLE IF EXISTS sm_single");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgresql_alternating_users_rotation() {
+    psql(
+        "postgres",
+        "DROP ROLE IF EXISTS sm_multi_clone; DROP ROLE IF EXISTS sm_multi; DROP ROLE IF EXISTS sm_admin; \
+         CREATE ROLE sm_admin LOGIN SUPERUSER PASSWORD 'admin-Pw-1'; \
+         CREATE ROLE sm_multi LOGIN PASSWORD 'multi-Pw-1'",
+    );
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let master = c
+        .create_secret()
+        .name("pg/master")
+        .secret_string(db_secret("sm_admin", "admin-Pw-1", None))
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    c.create_secret()
+        .name("pg/app")
+        .secret_string(db_secret("sm_multi", "multi-Pw-1", Some(&master)))
+        .send()
+        .await
+        .unwrap();
+    let lambda = format!(
+        "arn:aws:lambda:{REGION}:{}:function:coffer-postgresql-multi-user",
+        s.account
+    );
+    c.rotate_secret()
+        .secret_id("pg/app")
+        .rotation_lambda_arn(&lambda)
+        .send()
+        .await
+        .unwrap();
+    // First rotation: the clone is created and becomes current; the original keeps working.
+    let cur = json_at(&c, "pg/app", "AWSCURRENT").await;
+    assert_eq!(cur["username"], "sm_multi_clone");
+    assert_eq!(cur["masterarn"], master.as_str());
+    let clone_pw = cur["password"].as_str().unwrap().to_owned();
+    assert!(scram_matches("sm_multi_clone", &clone_pw));
+    assert!(
+        scram_matches("sm_multi", "multi-Pw-1"),
+        "previous user untouched"
+    );
+    let member = psql(
+        "postgres",
+        "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid \
+         JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = 'sm_multi' AND u.rolname = 'sm_multi_clone'",
+    );
+    assert_eq!(
+        member.trim(),
+        "1",
+        "the clone has the original's privileges"
+    );
+    assert_eq!(
+        json_at(&c, "pg/app", "AWSPREVIOUS").await["username"],
+        "sm_multi"
+    );
+    // Second rotation: back to the original user, with a new password; the clone keeps its.
+    c.rotate_secret().secret_id("pg/app").send().await.unwrap();
+    let cur = json_at(&c, "pg/app", "AWSCURRENT").await;
+    assert_eq!(cur["username"], "sm_multi");
+    let pw = cur["password"].as_str().unwrap();
+    assert!(scram_matches("sm_multi", pw));
+    assert!(!scram_matches("sm_multi", "multi-Pw-1"));
+    assert!(scram_matches("sm_multi_clone", &clone_pw));
+    let prev = json_at(&c, "pg/app", "AWSPREVIOUS").await;
+    assert_eq!(prev["username"], "sm_multi_clone");
+    assert_eq!(prev["password"], clone_pw.as_str());
+    psql(
+        "postgres",
+        "DROP ROLE IF EXISTS sm_multi_clone; DROP ROLE IF EXISTS sm_multi; DROP ROLE IF EXISTS sm_admin",
+    );
+}

@@ -46,9 +46,18 @@ fn function_name(arn: &str) -> Option<&str> {
     (kind == "function" && !name.is_empty()).then_some(name)
 }
 
-/// The configured webhook of the function an ARN names.
-pub fn resolve(state: &State, arn: &str) -> Result<RotationWebhook, String> {
+/// A rotation function: a configured webhook or a built-in rotator.
+pub enum Function {
+    Webhook(RotationWebhook),
+    BuiltIn(super::builtin::Strategy),
+}
+
+/// The function an ARN names.
+pub fn resolve(state: &State, arn: &str) -> Result<Function, String> {
     let name = function_name(arn).ok_or_else(|| format!("invalid function ARN {arn}"))?;
+    if let Some(s) = super::builtin::strategy(name) {
+        return Ok(Function::BuiltIn(s));
+    }
     if BUILT_IN.contains(&name) {
         return Err(format!("the built-in rotator {name} is not available yet"));
     }
@@ -58,6 +67,7 @@ pub fn resolve(state: &State, arn: &str) -> Result<RotationWebhook, String> {
         .rotation_functions
         .get(name)
         .cloned()
+        .map(Function::Webhook)
         .ok_or_else(|| format!("no rotation function named {name} is configured"))
 }
 

@@ -6,6 +6,7 @@
 //! due rotations).
 
 mod access;
+mod builtin;
 mod error;
 mod events;
 mod functions;

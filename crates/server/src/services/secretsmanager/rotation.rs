@@ -237,7 +237,10 @@ fn run_steps(state: &State, s: &SecretRecord, token: &str) -> Result<(), String>
         .ok_or("no rotation function")?;
     let function = functions::resolve(state, lambda)?;
     for step in STEPS {
-        functions::invoke(state, &function, step, &s.arn(), token)?;
+        match &function {
+            functions::Function::Webhook(w) => functions::invoke(state, w, step, &s.arn(), token)?,
+            functions::Function::BuiltIn(b) => super::builtin::run_step(state, s, *b, step, token)?,
+        }
     }
     Ok(())
 }

@@ -482,6 +482,18 @@ pub struct StageInput {
     move_to_version_id: Option<String>,
 }
 
+impl StageInput {
+    /// Moves `stage` from one version to another (the built-in rotators' finishSecret).
+    pub fn moving(secret_id: &str, stage: &str, from: Option<String>, to: &str) -> Self {
+        Self {
+            secret_id: secret_id.to_owned(),
+            version_stage: stage.to_owned(),
+            remove_from_version_id: from,
+            move_to_version_id: Some(to.to_owned()),
+        }
+    }
+}
+
 /// Moves or removes a label with compare-and-swap: when the label is on a version, the
 /// caller must name that version in RemoveFromVersionId.
 pub fn update_stage(

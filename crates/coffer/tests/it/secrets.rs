@@ -1603,3 +1603,152 @@ async fn postgresql_alternating_users_rotation() {
         "DROP ROLE IF EXISTS sm_multi_clone; DROP ROLE IF EXISTS sm_multi; DROP ROLE IF EXISTS sm_admin",
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Built-in MariaDB rotators against the real server on 127.0.0.1:3306 (root without a
+// password creates the users; MariaDB checks passwords, so logins prove them).
+// ---------------------------------------------------------------------------------------
+
+fn mariadb_root(sql: &str) {
+    let out = std::process::Command::new("mysql")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e", sql])
+        .output()
+        .expect("mysql client");
+    assert!(
+        out.status.success(),
+        "mysql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Whether `user` logs in with `password`, and what it is granted (SHOW GRANTS).
+fn mariadb_login(user: &str, password: &str) -> Option<String> {
+    let out = std::process::Command::new("mysql")
+        .args(["-h", "127.0.0.1", "-P", "3306", "-u", user])
+        .arg(format!("-p{password}"))
+        .args(["-N", "-e", "SHOW GRANTS"])
+        .output()
+        .expect("mysql client");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn mariadb_secret(user: &str, password: &str, master: Option<&str>) -> String {
+    let mut v = serde_json::json!({
+        "engine": "mysql", "host": "127.0.0.1", "port": 3306,
+        "username": user, "password": password,
+    });
+    if let Some(m) = master {
+        v["masterarn"] = serde_json::json!(m);
+    }
+    v.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_single_user_rotation() {
+    mariadb_root(
+        "DROP USER IF EXISTS 'sm_my'@'%'; CREATE USER 'sm_my'@'%' IDENTIFIED BY 'initial-Pw-1'",
+    );
+    assert!(mariadb_login("sm_my", "initial-Pw-1").is_some());
+    assert!(
+        mariadb_login("sm_my", "wrong").is_none(),
+        "MariaDB checks passwords"
+    );
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    c.create_secret()
+        .name("my/single")
+        .secret_string(mariadb_secret("sm_my", "initial-Pw-1", None))
+        .send()
+        .await
+        .unwrap();
+    let lambda = format!(
+        "arn:aws:lambda:{REGION}:{}:function:coffer-mysql-single-user",
+        s.account
+    );
+    c.rotate_secret()
+        .secret_id("my/single")
+        .rotation_lambda_arn(&lambda)
+        .send()
+        .await
+        .unwrap();
+    let cur = json_at(&c, "my/single", "AWSCURRENT").await;
+    let pw = cur["password"].as_str().unwrap();
+    assert_ne!(pw, "initial-Pw-1");
+    assert!(mariadb_login("sm_my", pw).is_some(), "new password works");
+    assert!(
+        mariadb_login("sm_my", "initial-Pw-1").is_none(),
+        "old one fails"
+    );
+    assert_eq!(
+        json_at(&c, "my/single", "AWSPREVIOUS").await["password"],
+        "initial-Pw-1"
+    );
+    mariadb_root("DROP USER IF EXISTS 'sm_my'@'%'");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_alternating_users_rotation() {
+    mariadb_root(
+        "DROP USER IF EXISTS 'sm_myapp_clone'@'%'; DROP USER IF EXISTS 'sm_myapp'@'%'; \
+         DROP USER IF EXISTS 'sm_myadmin'@'%'; CREATE DATABASE IF NOT EXISTS sm_testdb; \
+         CREATE USER 'sm_myadmin'@'%' IDENTIFIED BY 'admin-Pw-1'; \
+         GRANT ALL PRIVILEGES ON *.* TO 'sm_myadmin'@'%' WITH GRANT OPTION; \
+         CREATE USER 'sm_myapp'@'%' IDENTIFIED BY 'app-Pw-1'; \
+         GRANT SELECT ON sm_testdb.* TO 'sm_myapp'@'%'",
+    );
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let master = c
+        .create_secret()
+        .name("my/master")
+        .secret_string(mariadb_secret("sm_myadmin", "admin-Pw-1", None))
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    c.create_secret()
+        .name("my/app")
+        .secret_string(mariadb_secret("sm_myapp", "app-Pw-1", Some(&master)))
+        .send()
+        .await
+        .unwrap();
+    let lambda = format!(
+        "arn:aws:lambda:{REGION}:{}:function:coffer-mysql-multi-user",
+        s.account
+    );
+    c.rotate_secret()
+        .secret_id("my/app")
+        .rotation_lambda_arn(&lambda)
+        .send()
+        .await
+        .unwrap();
+    let cur = json_at(&c, "my/app", "AWSCURRENT").await;
+    assert_eq!(cur["username"], "sm_myapp_clone");
+    let clone_pw = cur["password"].as_str().unwrap().to_owned();
+    let grants = mariadb_login("sm_myapp_clone", &clone_pw).expect("clone logs in");
+    assert!(
+        grants.contains("`sm_testdb`"),
+        "clone has the grants: {grants}"
+    );
+    assert!(
+        mariadb_login("sm_myapp", "app-Pw-1").is_some(),
+        "previous user untouched"
+    );
+    c.rotate_secret().secret_id("my/app").send().await.unwrap();
+    let cur = json_at(&c, "my/app", "AWSCURRENT").await;
+    assert_eq!(cur["username"], "sm_myapp");
+    let pw = cur["password"].as_str().unwrap();
+    assert!(mariadb_login("sm_myapp", pw).is_some());
+    assert!(mariadb_login("sm_myapp", "app-Pw-1").is_none());
+    assert!(mariadb_login("sm_myapp_clone", &clone_pw).is_some());
+    let prev = json_at(&c, "my/app", "AWSPREVIOUS").await;
+    assert_eq!(prev["username"], "sm_myapp_clone");
+    mariadb_root(
+        "DROP USER IF EXISTS 'sm_myapp_clone'@'%'; DROP USER IF EXISTS 'sm_myapp'@'%'; \
+         DROP USER IF EXISTS 'sm_myadmin'@'%'; DROP DATABASE IF EXISTS sm_testdb",
+    );
+}

@@ -1,12 +1,12 @@
-//! Built-in rotation functions for PostgreSQL, following AWS's rotation templates and
+//! Built-in rotation functions for PostgreSQL and MariaDB/MySQL, following AWS's rotation templates and
 //! their secret format `{"engine", "host", "port", "username", "password", "dbname"}`:
 //!
-//! - `coffer-postgresql-single-user`: the user's own password is changed (connecting
+//! - `coffer-postgresql-single-user`, `coffer-mysql-single-user`: the user's own password is changed (connecting
 //!   with the current credentials) and tested.
-//! - `coffer-postgresql-multi-user`: alternating users. The secret's `masterarn` names a
+//! - `coffer-postgresql-multi-user`, `coffer-mysql-multi-user`: alternating users. The secret's `masterarn` names a
 //!   secret holding an administrator's credentials; each rotation switches between
 //!   `<user>` and `<user>_clone`, creating the clone on first use (as a member of the
-//!   original role, so it has its privileges) and setting a new password for the one
+//!   original role in PostgreSQL, with its grants copied in MariaDB) and setting a new password for the one
 //!   that becomes current. The previous user keeps working until its next turn.
 //!
 //! A built-in acts with the authority of the secret's account (its root principal,
@@ -28,16 +28,25 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    /// MariaDB and MySQL.
+    Mysql,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
     SingleUser,
     MultiUser,
 }
 
 /// The built-in a function name selects, if any.
-pub fn strategy(name: &str) -> Option<Strategy> {
+pub fn strategy(name: &str) -> Option<(Engine, Strategy)> {
     match name {
-        "coffer-postgresql-single-user" => Some(Strategy::SingleUser),
-        "coffer-postgresql-multi-user" => Some(Strategy::MultiUser),
+        "coffer-postgresql-single-user" => Some((Engine::Postgres, Strategy::SingleUser)),
+        "coffer-postgresql-multi-user" => Some((Engine::Postgres, Strategy::MultiUser)),
+        "coffer-mysql-single-user" => Some((Engine::Mysql, Strategy::SingleUser)),
+        "coffer-mysql-multi-user" => Some((Engine::Mysql, Strategy::MultiUser)),
         _ => None,
     }
 }
@@ -51,7 +60,7 @@ const CLONE_SUFFIX: &str = "_clone";
 pub fn run_step(
     state: &State,
     s: &SecretRecord,
-    strategy: Strategy,
+    (engine, strategy): (Engine, Strategy),
     step: &str,
     token: &str,
 ) -> Result<(), String> {
@@ -71,8 +80,8 @@ pub fn run_step(
     };
     let r = match step {
         "createSecret" => create(&call, s, strategy, token),
-        "setSecret" => set(&call, s, strategy, token),
-        "testSecret" => test(&call, s, token),
+        "setSecret" => set(&call, s, engine, strategy, token),
+        "testSecret" => test(&call, s, engine, token),
         "finishSecret" => finish(&call, s, token),
         other => Err(SmError::Internal(format!("unknown step {other}"))),
     };
@@ -201,7 +210,13 @@ fn create(
 }
 
 /// setSecret: the pending password is set in the database.
-fn set(call: &Call<'_>, s: &SecretRecord, strategy: Strategy, token: &str) -> Result<(), SmError> {
+fn set(
+    call: &Call<'_>,
+    s: &SecretRecord,
+    engine: Engine,
+    strategy: Strategy,
+    token: &str,
+) -> Result<(), SmError> {
     let s = fresh(call, s)?;
     let pending = json_of(call, &s, token)?;
     let user = field(&pending, "username")?.to_owned();
@@ -232,10 +247,16 @@ fn set(call: &Call<'_>, s: &SecretRecord, strategy: Strategy, token: &str) -> Re
         Some(m) => field(&m, "username")?.to_owned(),
         None => user.clone(),
     };
-    let sql = set_password_sql(strategy, &user, &current_user, &pw);
     let mut last = String::from("no credentials to connect with");
     for creds in &admin {
-        match pg_run(creds, &pending, &sql) {
+        let r = match engine {
+            Engine::Postgres => {
+                let sql = set_password_sql(strategy, &user, &current_user, &pw);
+                pg_run(creds, &pending, &sql)
+            }
+            Engine::Mysql => mysql_set(creds, &pending, strategy, &user, &current_user, &pw),
+        };
+        match r {
             Ok(()) => return Ok(()),
             Err(e) => last = e,
         }
@@ -264,11 +285,101 @@ fn set_password_sql(strategy: Strategy, user: &str, current: &str, pw: &str) -> 
 }
 
 /// testSecret: the pending credentials log in and run a query.
-fn test(call: &Call<'_>, s: &SecretRecord, token: &str) -> Result<(), SmError> {
+fn test(call: &Call<'_>, s: &SecretRecord, engine: Engine, token: &str) -> Result<(), SmError> {
     let s = fresh(call, s)?;
     let pending = json_of(call, &s, token)?;
-    pg_run(&pending, &pending, "SELECT now()")
-        .map_err(|e| SmError::InvalidRequest(format!("testSecret: {e}")))
+    match engine {
+        Engine::Postgres => pg_run(&pending, &pending, "SELECT now()"),
+        Engine::Mysql => mysql_run(&pending, &pending, |c| c.execute("DO 1")),
+    }
+    .map_err(|e| SmError::InvalidRequest(format!("testSecret: {e}")))
+}
+
+/// Connects to MariaDB/MySQL with `creds` at the server `target` names and runs `f`, on
+/// a thread of its own (the client blocks).
+fn mysql_run(
+    creds: &Map<String, Value>,
+    target: &Map<String, Value>,
+    f: impl FnOnce(&mut super::mysql::Conn) -> Result<(), String> + Send,
+) -> Result<(), String> {
+    let (host, port, db) = endpoint(target, 3306)?;
+    let user = field(creds, "username")
+        .map_err(|e| e.to_string())?
+        .to_owned();
+    let pw = Zeroizing::new(
+        field(creds, "password")
+            .map_err(|e| e.to_string())?
+            .to_owned(),
+    );
+    let db = target.get("dbname").and_then(Value::as_str).map(|_| db);
+    crate::blocking::run(|| {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut c = super::mysql::Conn::connect(&host, port, &user, &pw, db.as_deref())
+                        .map_err(|e| format!("cannot connect as {user}: {e}"))?;
+                    f(&mut c)
+                })
+                .join()
+                .map_err(|_| "database thread failed".to_owned())?
+        })
+    })
+}
+
+/// MariaDB/MySQL setSecret. Single user: the user sets its own password. Alternating
+/// users (logged in as the master user): the other user is created if needed with the
+/// current user's grants copied, as AWS's template does, and given the new password.
+fn mysql_set(
+    creds: &Map<String, Value>,
+    target: &Map<String, Value>,
+    strategy: Strategy,
+    user: &str,
+    current: &str,
+    pw: &str,
+) -> Result<(), String> {
+    use super::mysql::quote;
+    let account = format!("{}@'%'", quote(user));
+    match strategy {
+        Strategy::SingleUser => mysql_run(creds, target, |c| {
+            c.execute(&format!("SET PASSWORD = PASSWORD({})", quote(pw)))
+        }),
+        Strategy::MultiUser => mysql_run(creds, target, |c| {
+            c.execute(&format!(
+                "CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {}",
+                quote(pw)
+            ))?;
+            if user != current {
+                let from = format!("{}@'%'", quote(current));
+                let grants = c.query_column(&format!("SHOW GRANTS FOR {from}"))?;
+                for g in grants.iter().filter(|g| !g.contains("IDENTIFIED BY")) {
+                    let to = format!("`{}`@`%`", user.replace('`', "``"));
+                    let from_q = format!("`{}`@`%`", current.replace('`', "``"));
+                    c.execute(&g.replace(&from_q, &to))?;
+                }
+            }
+            c.execute(&format!("ALTER USER {account} IDENTIFIED BY {}", quote(pw)))
+        }),
+    }
+}
+
+/// Host, port and database of a secret (`port` as a number or a string).
+fn endpoint(
+    target: &Map<String, Value>,
+    default_port: u16,
+) -> Result<(String, u16, String), String> {
+    let host = field(target, "host").map_err(|e| e.to_string())?.to_owned();
+    let port = match target.get("port") {
+        Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
+        Some(Value::String(p)) => p.parse().ok(),
+        _ => Some(default_port),
+    }
+    .ok_or("bad port")?;
+    let db = target
+        .get("dbname")
+        .and_then(Value::as_str)
+        .unwrap_or("postgres")
+        .to_owned();
+    Ok((host, port, db))
 }
 
 /// finishSecret: AWSCURRENT moves to the new version.
@@ -297,18 +408,7 @@ fn pg_run(
     target: &Map<String, Value>,
     sql: &str,
 ) -> Result<(), String> {
-    let host = field(target, "host").map_err(|e| e.to_string())?.to_owned();
-    let port = match target.get("port") {
-        Some(Value::Number(n)) => n.as_u64().and_then(|p| u16::try_from(p).ok()),
-        Some(Value::String(p)) => p.parse().ok(),
-        _ => Some(5432),
-    }
-    .ok_or("bad port")?;
-    let db = target
-        .get("dbname")
-        .and_then(Value::as_str)
-        .unwrap_or("postgres")
-        .to_owned();
+    let (host, port, db) = endpoint(target, 5432)?;
     let user = field(creds, "username")
         .map_err(|e| e.to_string())?
         .to_owned();
@@ -355,7 +455,11 @@ mod tests {
         assert!(m.contains("CREATE ROLE \"app_clone\" WITH LOGIN PASSWORD 'x' IN ROLE \"app\""));
         assert_eq!(
             strategy("coffer-postgresql-multi-user"),
-            Some(Strategy::MultiUser)
+            Some((Engine::Postgres, Strategy::MultiUser))
+        );
+        assert_eq!(
+            strategy("coffer-mysql-single-user"),
+            Some((Engine::Mysql, Strategy::SingleUser))
         );
         assert_eq!(strategy("hook"), None);
     }

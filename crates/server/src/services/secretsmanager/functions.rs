@@ -49,7 +49,7 @@ fn function_name(arn: &str) -> Option<&str> {
 /// A rotation function: a configured webhook or a built-in rotator.
 pub enum Function {
     Webhook(RotationWebhook),
-    BuiltIn(super::builtin::Strategy),
+    BuiltIn((super::builtin::Engine, super::builtin::Strategy)),
 }
 
 /// The function an ARN names.

@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod functions;
 pub mod jobs;
+mod mysql;
 mod password;
 mod policy;
 mod replication;

@@ -8,6 +8,7 @@ use crate::kms_matrix::{OTHER_ACCOUNT, create_other_account};
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::primitives::Blob;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, ReplicaRegionType, Tag};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 const DAY: u64 = 86_400;
@@ -1751,4 +1752,98 @@ async fn mariadb_alternating_users_rotation() {
         "DROP USER IF EXISTS 'sm_myapp_clone'@'%'; DROP USER IF EXISTS 'sm_myapp'@'%'; \
          DROP USER IF EXISTS 'sm_myadmin'@'%'; DROP DATABASE IF EXISTS sm_testdb",
     );
+}
+
+/// The audit trail records every Secrets Manager call with its parameters but never a
+/// value, and each KMS call made for it as its own event, invoked by Secrets Manager.
+#[tokio::test]
+async fn audit_records_calls_without_values() {
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let value = "audit-hidden-value-51c0e2";
+    c.create_secret()
+        .name("audited")
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value()
+        .secret_id("audited")
+        .secret_string(format!("{value}-2"))
+        .send()
+        .await
+        .unwrap();
+    c.get_secret_value()
+        .secret_id("audited")
+        .send()
+        .await
+        .unwrap();
+    let ct = s.cloudtrail(&s.admin);
+    let events = |source: &'static str| {
+        let ct = ct.clone();
+        async move {
+            let page = ct
+                .lookup_events()
+                .max_results(50)
+                .lookup_attributes(
+                    LookupAttribute::builder()
+                        .attribute_key(LookupAttributeKey::EventSource)
+                        .attribute_value(source)
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+                .await
+                .unwrap();
+            page.events()
+                .iter()
+                .map(|e| {
+                    serde_json::from_str::<serde_json::Value>(e.cloud_trail_event().unwrap())
+                        .unwrap()
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let sm_events = events("secretsmanager.amazonaws.com").await;
+    let names: HashSet<&str> = sm_events
+        .iter()
+        .filter_map(|e| e["eventName"].as_str())
+        .collect();
+    for n in ["CreateSecret", "PutSecretValue", "GetSecretValue"] {
+        assert!(names.contains(n), "{n} missing: {names:?}");
+    }
+    let put = sm_events
+        .iter()
+        .find(|e| e["eventName"] == "PutSecretValue")
+        .unwrap();
+    assert_eq!(put["requestParameters"]["secretId"], "audited");
+    assert!(put["requestParameters"].get("secretString").is_none());
+    assert_eq!(put["resources"][0]["type"], "AWS::SecretsManager::Secret");
+    for e in &sm_events {
+        assert!(
+            !e.to_string().contains(value),
+            "a value in the audit trail: {e}"
+        );
+    }
+    let kms_events = events("kms.amazonaws.com").await;
+    let via: Vec<&serde_json::Value> = kms_events
+        .iter()
+        .filter(|e| e["userIdentity"]["invokedBy"] == "secretsmanager.amazonaws.com")
+        .collect();
+    let kms_names: HashSet<&str> = via.iter().filter_map(|e| e["eventName"].as_str()).collect();
+    assert!(kms_names.contains("GenerateDataKey"), "{kms_names:?}");
+    assert!(kms_names.contains("Decrypt"), "{kms_names:?}");
+    let dk = via
+        .iter()
+        .find(|e| e["eventName"] == "GenerateDataKey")
+        .unwrap();
+    let ctx = &dk["requestParameters"]["encryptionContext"];
+    assert!(
+        ctx["SecretARN"]
+            .as_str()
+            .unwrap()
+            .contains(":secret:audited-")
+    );
+    assert!(ctx["SecretVersionId"].is_string());
 }

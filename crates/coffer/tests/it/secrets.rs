@@ -1847,3 +1847,194 @@ async fn audit_records_calls_without_values() {
     );
     assert!(ctx["SecretVersionId"].is_string());
 }
+
+/// More refusals, each leaving the secret as it was.
+#[tokio::test]
+async fn more_error_cases() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+    let west = sm_in(&s, &s.admin, "eu-west-1");
+    let arn = c
+        .create_secret()
+        .name("e")
+        .secret_string("v")
+        .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_owned();
+    // An ARN of this secret's replica region is not a secret of this regional endpoint.
+    let west_arn = arn.replace(":us-east-1:", ":eu-west-1:");
+    let e = c
+        .get_secret_value()
+        .secret_id(&west_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ResourceNotFoundException");
+    assert_eq!(current(&west, &west_arn).await, "v");
+    // Replicas refuse writes of every kind; a primary cannot be "stopped".
+    let e = west
+        .update_secret()
+        .secret_id("e")
+        .description("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = west
+        .tag_resource()
+        .secret_id("e")
+        .tags(Tag::builder().key("k").value("v").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = c
+        .stop_replication_to_replica()
+        .secret_id("e")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let e = c
+        .remove_regions_from_replication()
+        .secret_id("e")
+        .remove_replica_regions("ap-south-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let e = c
+        .replicate_secret_to_regions()
+        .secret_id("e")
+        .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    // Model limits: description length, client token length, version stages.
+    let e = c
+        .update_secret()
+        .secret_id("e")
+        .description("d".repeat(2049))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    let e = c
+        .put_secret_value()
+        .secret_id("e")
+        .secret_string("w")
+        .client_request_token("short")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    // Fifty tags at most.
+    let mut req = c.tag_resource().secret_id("e");
+    for i in 0..51 {
+        req = req.tags(Tag::builder().key(format!("k{i}")).value("v").build());
+    }
+    let e = req.send().await.unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    let d = c.describe_secret().secret_id("e").send().await.unwrap();
+    assert!(d.tags().is_empty());
+    // BatchGetSecretValue: MaxResults belongs to the filtered form.
+    let e = c
+        .batch_get_secret_value()
+        .secret_id_list("e")
+        .max_results(5)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidParameterException");
+    // Version listing pages.
+    for i in 0..3 {
+        c.put_secret_value()
+            .secret_id("e")
+            .secret_string(format!("v{i}"))
+            .version_stages(format!("l{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let p1 = c
+        .list_secret_version_ids()
+        .secret_id("e")
+        .max_results(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p1.versions().len(), 2);
+    let p2 = c
+        .list_secret_version_ids()
+        .secret_id("e")
+        .max_results(2)
+        .next_token(p1.next_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(p2.versions().len(), 2);
+    assert!(p2.next_token().is_none());
+    // RotateImmediately=false only schedules; rotation rules need a function.
+    let e = c
+        .rotate_secret()
+        .secret_id("e")
+        .rotation_rules(
+            aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                .automatically_after_days(30)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    let lambda = format!("arn:aws:lambda:{REGION}:{}:function:hook", s.account);
+    let out = c
+        .rotate_secret()
+        .secret_id("e")
+        .rotation_lambda_arn(&lambda)
+        .rotate_immediately(false)
+        .rotation_rules(
+            aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                .schedule_expression("cron(0 12 ? * MON *)")
+                .duration("3h")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(out.version_id().is_none());
+    let d = c.describe_secret().secret_id("e").send().await.unwrap();
+    let rules = d.rotation_rules().unwrap();
+    assert_eq!(rules.schedule_expression(), Some("cron(0 12 ? * MON *)"));
+    assert_eq!(rules.duration(), Some("3h"));
+    assert!(d.next_rotation_date().is_some());
+    assert_eq!(current(&c, "e").await, "v");
+    for (expr, dur) in [
+        ("cron(0 */1 * * ? *)", None),
+        ("rate(5 days)", Some("25h")),
+        ("rate(2 days)", Some("0h")),
+    ] {
+        let mut rules =
+            aws_sdk_secretsmanager::types::RotationRulesType::builder().schedule_expression(expr);
+        if let Some(d) = dur {
+            rules = rules.duration(d);
+        }
+        let e = c
+            .rotate_secret()
+            .secret_id("e")
+            .rotation_rules(rules.build())
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            ["InvalidParameterException", "ValidationException"].contains(&code(&e).as_str()),
+            "{expr} {dur:?}: {}",
+            code(&e)
+        );
+    }
+}

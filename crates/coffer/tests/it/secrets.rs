@@ -1354,6 +1354,24 @@ async fn rotation_through_a_webhook() {
         hook.steps.lock().unwrap()
     );
 
+    // Both rotations are in the audit trail as service events.
+    let ev = s
+        .cloudtrail(&s.admin)
+        .lookup_events()
+        .lookup_attributes(
+            aws_sdk_cloudtrail::types::LookupAttribute::builder()
+                .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
+                .attribute_value("RotationSucceeded")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ev.events().len(), 2);
+    let raw = ev.events()[0].cloud_trail_event().unwrap();
+    assert!(raw.contains("\"eventType\":\"AwsServiceEvent\""), "{raw}");
+
     // CancelRotateSecret turns it off.
     c.cancel_rotate_secret()
         .secret_id("rot")

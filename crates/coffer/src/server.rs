@@ -76,6 +76,8 @@ impl ServerArgs {
             dev: self.dev.then_some(true),
             test_clock: self.test_clock.then_some(true),
             log: self.log.clone(),
+            // Only from the configuration file: it is a table, not a flag.
+            secretsmanager: None,
         }
     }
 }

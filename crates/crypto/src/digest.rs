@@ -7,6 +7,15 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
+/// SHA-1, only for protocols that still require it (MySQL's `mysql_native_password`
+/// login scramble); never for anything coffer designs itself.
+pub fn sha1_legacy(data: &[u8]) -> [u8; 20] {
+    let d = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     hex_lower(&sha256(data))
 }
@@ -61,6 +70,15 @@ fn hex_lower(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha1_known_answer() {
+        // FIPS 180 "abc".
+        assert_eq!(
+            hex_lower(&sha1_legacy(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+    }
 
     #[test]
     fn known_answers() {

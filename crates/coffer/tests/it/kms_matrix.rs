@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-const OTHER_ACCOUNT: &str = "222233334444";
+pub(crate) const OTHER_ACCOUNT: &str = "222233334444";
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -2005,7 +2005,7 @@ async fn key_policy_conditions_denies_and_delegation() {
 // ---------------------------------------------------------------------------------------
 
 /// Stops the server, creates account 222233334444 offline, restarts; its root credentials.
-fn create_other_account(s: &mut TestServer) -> Creds {
+pub(crate) fn create_other_account(s: &mut TestServer) -> Creds {
     s.kill9();
     let out = Command::new(bin())
         .args(["admin", "create-account", "--data-dir"])

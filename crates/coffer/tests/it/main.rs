@@ -16,4 +16,5 @@ mod kit;
 mod kms;
 mod kms_matrix;
 mod plaintext;
+mod secrets;
 mod unseal;

@@ -6,8 +6,9 @@ use std::path::Path;
 use std::process::Command;
 
 /// Secrets minted through the API: an IAM user's secret key, an STS session's secret key
-/// and token, a KMS plaintext, data key and data-key-pair private key, and a secret
-/// imported as key material.
+/// and token, a KMS plaintext, data key and data-key-pair private key, a secret
+/// imported as key material, and every version of Secrets Manager secrets (string and
+/// binary, current, previous, deprecated, custom-labelled, replicated, under a customer key).
 async fn mint_secrets(s: &TestServer) -> Vec<Vec<u8>> {
     let (user, session) = crate::authz::role_session(s, "holder", "x1", 3600).await;
     // Use them, so that any caching or logging path is exercised too.
@@ -18,6 +19,7 @@ async fn mint_secrets(s: &TestServer) -> Vec<Vec<u8>> {
         .map(String::into_bytes)
         .collect();
     out.extend(kms_secrets(s).await);
+    out.extend(secrets_manager_values(s).await);
     out
 }
 
@@ -115,7 +117,7 @@ async fn no_secret_is_on_disk_embedded() {
     assert_eq!(control.len(), 1, "{control:?}");
 }
 
-fn psql(db: &str, sql: &str) -> String {
+pub(crate) fn psql(db: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([
             "-h",
@@ -167,4 +169,72 @@ async fn no_secret_is_on_disk_postgres() {
     psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
     assert!(found.is_empty(), "secrets in PostgreSQL rows: {found:?}");
     assert!(files.is_empty(), "{files:?}");
+}
+
+/// Secrets Manager values: several versions of one secret (each created by a different
+/// operation), a binary secret, a secret under a customer key, and a replica.
+async fn secrets_manager_values(s: &TestServer) -> Vec<Vec<u8>> {
+    use aws_sdk_secretsmanager::primitives::Blob;
+    use aws_sdk_secretsmanager::types::ReplicaRegionType;
+    let c = crate::secrets::sm(s, &s.admin);
+    let values: Vec<String> = (0..4)
+        .map(|i| format!("sm-value-{i}-4b1d93e07c2a5f68"))
+        .collect();
+    c.create_secret()
+        .name("plain/one")
+        .secret_string(&values[0])
+        .add_replica_regions(ReplicaRegionType::builder().region("eu-west-1").build())
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value()
+        .secret_id("plain/one")
+        .secret_string(&values[1])
+        .send()
+        .await
+        .unwrap();
+    c.update_secret()
+        .secret_id("plain/one")
+        .secret_string(&values[2])
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value()
+        .secret_id("plain/one")
+        .secret_string(&values[3])
+        .version_stages("custom")
+        .send()
+        .await
+        .unwrap();
+    let binary = b"sm-binary-\x00\x01-93c4e8a1f0b2d7".to_vec();
+    c.create_secret()
+        .name("plain/bin")
+        .secret_binary(Blob::new(binary.clone()))
+        .send()
+        .await
+        .unwrap();
+    let kms = s.kms(&s.admin);
+    let key = kms.create_key().send().await.unwrap();
+    let cmk_value = "sm-cmk-value-0e7d5a3c9b1f2486";
+    c.create_secret()
+        .name("plain/cmk")
+        .kms_key_id(key.key_metadata().unwrap().key_id())
+        .secret_string(cmk_value)
+        .send()
+        .await
+        .unwrap();
+    // Read them back, so every read path runs too.
+    for id in ["plain/one", "plain/bin", "plain/cmk"] {
+        c.get_secret_value().secret_id(id).send().await.unwrap();
+    }
+    crate::secrets::sm_in(s, &s.admin, "eu-west-1")
+        .get_secret_value()
+        .secret_id("plain/one")
+        .send()
+        .await
+        .unwrap();
+    let mut out: Vec<Vec<u8>> = values.into_iter().map(String::into_bytes).collect();
+    out.push(binary);
+    out.push(cmk_value.as_bytes().to_vec());
+    out
 }

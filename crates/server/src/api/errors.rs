@@ -8,6 +8,7 @@ use super::{AuditInfo, Outcome};
 use crate::services::cloudtrail::CloudTrailError;
 use crate::services::iam::IamError;
 use crate::services::kms::KmsError;
+use crate::services::secretsmanager::SmError;
 use crate::services::sts::StsError;
 use coffer_wire::WireError;
 use http::StatusCode;
@@ -160,6 +161,35 @@ fn kms_researched(a: &coffer_kms::messages::AwsError) -> WireError {
         ),
         _ => wire(StatusCode::BAD_REQUEST, a.code.as_str(), a.message.clone()),
     }
+}
+
+/// Secrets Manager: every client error is a 400; InternalServiceError is a 500.
+pub fn secretsmanager(e: &SmError) -> WireError {
+    let msg = e.to_string();
+    let code = match e {
+        SmError::ResourceNotFound(_) => "ResourceNotFoundException",
+        SmError::InvalidParameter(_) => "InvalidParameterException",
+        SmError::InvalidRequest(_) => "InvalidRequestException",
+        SmError::ResourceExists(_) => "ResourceExistsException",
+        SmError::LimitExceeded(_) => "LimitExceededException",
+        SmError::MalformedPolicyDocument(_) => "MalformedPolicyDocumentException",
+        SmError::PublicPolicy(_) => "PublicPolicyException",
+        SmError::InvalidNextToken(_) => "InvalidNextTokenException",
+        SmError::EncryptionFailure(_) => "EncryptionFailure",
+        SmError::DecryptionFailure(_) => "DecryptionFailure",
+        SmError::KmsInvalidState(_) => "KMSInvalidStateException",
+        SmError::AccessDenied(_) => "AccessDeniedException",
+        SmError::Wire(w) => return w.clone(),
+        SmError::Internal(i) => {
+            tracing::error!(error = %i, "secretsmanager internal error");
+            return WireError::receiver(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServiceError",
+                "An error occurred on the server side.",
+            );
+        }
+    };
+    wire(StatusCode::BAD_REQUEST, code, msg)
 }
 
 /// A query service reached with a JSON request or the reverse: the router prevents it,

@@ -1,0 +1,308 @@
+//! Rotation: RotateSecret, CancelRotateSecret, and the four-step protocol
+//! (createSecret, setSecret, testSecret, finishSecret) run against a rotation function.
+//!
+//! coffer has no Lambda: a function named by a Lambda-style ARN
+//! (`arn:aws:lambda:<region>:<account>:function:<name>`) is a webhook configured under
+//! `[secretsmanager.rotation-functions.<name>]` (see `functions.rs`). The function does
+//! the work of a rotation Lambda, calling back into coffer with its own credentials
+//! (PutSecretValue with AWSPENDING, UpdateSecretVersionStage to move AWSCURRENT).
+//! Failure leaves AWSCURRENT where it was and is recorded as a `RotationFailed` service
+//! event; success as `RotationSucceeded`.
+
+use super::access::{self, cond};
+use super::error::{SmError, invalid_param, invalid_request};
+use super::functions;
+use super::schedule::{self, Schedule};
+use super::store::{self, CURRENT, PENDING, RotationRules, SecretRecord};
+use super::versions;
+use super::wire::epoch;
+use crate::State;
+use crate::api::{AuditInfo, Call};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct RulesInput {
+    automatically_after_days: Option<i64>,
+    duration: Option<String>,
+    schedule_expression: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotateInput {
+    secret_id: String,
+    client_request_token: Option<String>,
+    #[serde(rename = "RotationLambdaARN")]
+    rotation_lambda_arn: Option<String>,
+    rotation_rules: Option<RulesInput>,
+    rotate_immediately: Option<bool>,
+}
+
+/// The schedule that rules describe, checked as AWS checks them.
+pub fn schedule_of(r: &RotationRules) -> Result<Option<Schedule>, SmError> {
+    let s = match (&r.after_days, &r.expression) {
+        (Some(_), Some(_)) => {
+            return Err(invalid_param(
+                "You can't specify both AutomaticallyAfterDays and ScheduleExpression.",
+            ));
+        }
+        (Some(d), None) => Some(Schedule::Every(Duration::days(*d))),
+        (None, Some(e)) => Some(schedule::parse(e).map_err(invalid_param)?),
+        (None, None) => None,
+    };
+    if let Some(w) = &r.duration {
+        let window = schedule::parse_window(w).map_err(invalid_param)?;
+        if let Some(s) = &s
+            && window > s.min_gap()
+        {
+            return Err(invalid_param(
+                "The rotation window (Duration) can't be longer than the rotation interval.",
+            ));
+        }
+    }
+    Ok(s)
+}
+
+/// The next rotation after `from` under the secret's rules.
+pub fn next_rotation(r: &RotationRules, from: OffsetDateTime) -> Option<OffsetDateTime> {
+    schedule_of(r)
+        .ok()
+        .flatten()
+        .and_then(|s| s.next_after(from))
+}
+
+pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
+    let rules = i.rotation_rules.clone().map(|r| RotationRules {
+        after_days: r.automatically_after_days,
+        expression: r.schedule_expression,
+        duration: r.duration,
+    });
+    if let Some(r) = &rules {
+        schedule_of(r)?;
+    }
+    let now = call.state.clock.now();
+    let immediately = i.rotate_immediately.unwrap_or(true);
+    let s = coffer_storage::write(call.state.store.as_ref(), |t| {
+        let mut c = Vec::new();
+        if let Some(l) = &i.rotation_lambda_arn {
+            c.push(cond("secretsmanager:RotationLambdaARN", l.clone()));
+        }
+        let mut s = access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:RotateSecret",
+            c,
+            audit,
+        )?;
+        access::not_deleted(&s)?;
+        access::not_replica(&s, "RotateSecret")?;
+        if let Some(l) = &i.rotation_lambda_arn {
+            functions::check_arn(l)?;
+            s.rotation.lambda_arn = Some(l.clone());
+        }
+        if s.rotation.lambda_arn.is_none() {
+            return Err(invalid_request(
+                "No Lambda rotation function ARN is associated with this secret.",
+            ));
+        }
+        if let Some(r) = &rules {
+            s.rotation.rules = Some(r.clone());
+        }
+        s.rotation.enabled = true;
+        s.rotation.next_rotation = s
+            .rotation
+            .rules
+            .as_ref()
+            .and_then(|r| next_rotation(r, s.rotation.last_rotated.unwrap_or(now).max(now)));
+        store::put_secret(t, &s)?;
+        Ok::<_, SmError>(s)
+    })?;
+    let mut out = json!({"ARN": s.arn(), "Name": s.name});
+    if immediately {
+        let token = i
+            .client_request_token
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        if let Some(p) = versions::pending_version(&s)
+            && p.id != token
+        {
+            return Err(invalid_request(
+                "A previous rotation isn't complete. That rotation will be reattempted.",
+            ));
+        }
+        run(call.state, &s, &token);
+        out["VersionId"] = json!(token);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CancelInput {
+    secret_id: String,
+}
+
+/// Turns rotation off; an unfinished rotation's AWSPENDING label is removed so the next
+/// rotation starts afresh.
+pub fn cancel(call: &Call<'_>, i: CancelInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
+    let (s, pending) = coffer_storage::write(call.state.store.as_ref(), |t| {
+        let mut s = access::load(
+            call,
+            t,
+            &i.secret_id,
+            "secretsmanager:CancelRotateSecret",
+            Vec::new(),
+            audit,
+        )?;
+        access::not_deleted(&s)?;
+        access::not_replica(&s, "CancelRotateSecret")?;
+        let pending = versions::pending_version(&s).map(|v| v.id.clone());
+        if let Some(p) = &pending
+            && let Some(v) = s.version_mut(p)
+        {
+            v.stages.retain(|x| x != PENDING);
+        }
+        s.rotation.enabled = false;
+        s.rotation.next_rotation = None;
+        store::put_secret(t, &s)?;
+        Ok::<_, SmError>((s, pending))
+    })?;
+    let mut out = json!({"ARN": s.arn(), "Name": s.name});
+    if let Some(p) = pending {
+        out["VersionId"] = json!(p);
+    }
+    Ok(out)
+}
+
+/// DescribeSecret's rotation members.
+pub fn describe_into(s: &SecretRecord, o: &mut Value) {
+    let r = &s.rotation;
+    if r.enabled || r.lambda_arn.is_some() {
+        o["RotationEnabled"] = json!(r.enabled);
+    }
+    if let Some(l) = &r.lambda_arn {
+        o["RotationLambdaARN"] = json!(l);
+    }
+    if let Some(rules) = &r.rules {
+        let mut rr = json!({});
+        if let Some(d) = rules.after_days {
+            rr["AutomaticallyAfterDays"] = json!(d);
+        }
+        if let Some(e) = &rules.expression {
+            rr["ScheduleExpression"] = json!(e);
+        }
+        if let Some(d) = &rules.duration {
+            rr["Duration"] = json!(d);
+        }
+        o["RotationRules"] = rr;
+    }
+    if let Some(l) = r.last_rotated {
+        o["LastRotatedDate"] = epoch(l);
+    }
+    if let (true, Some(n)) = (r.enabled, r.next_rotation) {
+        o["NextRotationDate"] = epoch(n);
+    }
+}
+
+const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
+
+/// Runs the four steps for version `token` and records the outcome. Never fails the
+/// caller's request: a failed rotation is reported through the service event, as AWS
+/// reports a failing Lambda.
+pub fn run(state: &State, s: &SecretRecord, token: &str) {
+    let arn = s.arn();
+    let outcome = run_steps(state, s, token);
+    let now = state.clock.now();
+    let result = match &outcome {
+        Ok(()) => finish(state, s, token, now),
+        Err(e) => Err(e.clone()),
+    };
+    match &result {
+        Ok(()) => super::events::emit(state, s, "RotationSucceeded", None),
+        Err(e) => {
+            tracing::warn!(secret = %arn, error = %e, "rotation failed");
+            super::events::emit(state, s, "RotationFailed", Some(e));
+        }
+    }
+}
+
+fn run_steps(state: &State, s: &SecretRecord, token: &str) -> Result<(), String> {
+    let lambda = s
+        .rotation
+        .lambda_arn
+        .as_deref()
+        .ok_or("no rotation function")?;
+    let function = functions::resolve(state, lambda)?;
+    for step in STEPS {
+        match &function {
+            functions::Function::Webhook(w) => functions::invoke(state, w, step, &s.arn(), token)?,
+            functions::Function::BuiltIn(b) => super::builtin::run_step(state, s, *b, step, token)?,
+        }
+    }
+    Ok(())
+}
+
+/// After finishSecret: the new version must be AWSCURRENT. AWSPENDING is removed and the
+/// next rotation scheduled.
+fn finish(state: &State, s: &SecretRecord, token: &str, now: OffsetDateTime) -> Result<(), String> {
+    let key = s.storage_key();
+    coffer_storage::write(state.store.as_ref(), |t| {
+        let mut r: SecretRecord =
+            store::get(t, store::SECRETS, &key)?.ok_or_else(super::error::not_found)?;
+        let current = r.with_stage(CURRENT).map(|v| v.id.clone());
+        if current.as_deref() != Some(token) {
+            return Err(SmError::Internal(format!(
+                "finishSecret did not make version {token} AWSCURRENT"
+            )));
+        }
+        if let Some(v) = r.version_mut(token) {
+            v.stages.retain(|x| x != PENDING);
+        }
+        r.rotation.last_rotated = Some(now);
+        r.rotation.next_rotation = r
+            .rotation
+            .rules
+            .as_ref()
+            .and_then(|x| next_rotation(x, now));
+        store::put_secret(t, &r)
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// The secrets whose rotation is due at `now` (the scheduler job runs them).
+pub fn due(s: &SecretRecord, now: OffsetDateTime) -> bool {
+    s.deleted.is_none()
+        && !s.is_replica()
+        && s.rotation.enabled
+        && s.rotation.next_rotation.is_some_and(|n| n <= now)
+}
+
+/// A rotation the schedule made due: the next one is scheduled first, so a failing
+/// function is retried at the next scheduled time rather than every scheduler tick.
+pub fn run_scheduled(state: &State, s: &SecretRecord, now: OffsetDateTime) {
+    let key = s.storage_key();
+    let next = s
+        .rotation
+        .rules
+        .as_ref()
+        .and_then(|r| next_rotation(r, now));
+    let r = coffer_storage::write(state.store.as_ref(), |t| {
+        let Some(mut r) = store::get::<SecretRecord>(t, store::SECRETS, &key)? else {
+            return Ok(None);
+        };
+        r.rotation.next_rotation = next;
+        store::put_secret(t, &r)?;
+        Ok::<_, SmError>(Some(r))
+    });
+    let Ok(Some(fresh)) = r else {
+        return;
+    };
+    // An unfinished rotation is reattempted with its own token, as AWS does.
+    let token = versions::pending_version(&fresh)
+        .map(|v| v.id.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    run(state, &fresh, &token);
+}

@@ -8,4 +8,5 @@ cargo nextest run --workspace --locked --no-fail-fast
 cargo build --locked --bin coffer
 bash scripts/smoke.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
 bash scripts/smoke-kms.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
+bash scripts/smoke-params.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

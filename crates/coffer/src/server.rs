@@ -76,6 +76,7 @@ impl ServerArgs {
             dev: self.dev.then_some(true),
             test_clock: self.test_clock.then_some(true),
             log: self.log.clone(),
+            events: None,
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct RawConfig {
     /// Enables `POST /_coffer/clock/advance` so tests can move time. Never in production.
     pub test_clock: Option<bool>,
     pub log: Option<String>,
+    /// Event delivery targets (`[[events.webhooks]]`).
+    pub events: Option<crate::events::EventsConfig>,
 }
 
 impl RawConfig {
@@ -60,6 +62,7 @@ impl RawConfig {
             dev: other.dev.or(self.dev),
             test_clock: other.test_clock.or(self.test_clock),
             log: other.log.or(self.log),
+            events: other.events.or(self.events),
         }
     }
 }
@@ -103,6 +106,7 @@ pub struct Config {
     pub clock_skew: Duration,
     pub test_clock: bool,
     pub log: String,
+    pub events: crate::events::EventsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,10 +156,34 @@ impl Config {
             clock_skew: skew(raw.clock_skew_seconds.unwrap_or(900))?,
             test_clock: raw.test_clock.unwrap_or(false),
             log: raw.log.unwrap_or_else(|| "info".into()),
+            events: events(raw.events.unwrap_or_default())?,
             dev,
             data_dir,
         })
     }
+}
+
+/// Webhooks are delivered over plain HTTP (typically to a local relay); the secret signs
+/// every delivery, so it cannot be empty.
+fn events(e: crate::events::EventsConfig) -> Result<crate::events::EventsConfig, ConfigError> {
+    for h in &e.webhooks {
+        let ok = h.url.starts_with("http://") && h.url.parse::<http::Uri>().is_ok();
+        if !ok {
+            return Err(invalid(
+                "events.webhooks.url",
+                h.url.clone(),
+                "expected an http:// URL",
+            ));
+        }
+        if h.secret.is_empty() {
+            return Err(invalid(
+                "events.webhooks.secret",
+                "",
+                "a webhook needs a signing secret",
+            ));
+        }
+    }
+    Ok(e)
 }
 
 fn read_file(p: &Path) -> Result<RawConfig, ConfigError> {
@@ -291,6 +319,23 @@ mod tests {
             data_dir: Some("/tmp/x".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn webhooks_from_toml() {
+        let file: RawConfig = toml::from_str(
+            "[[events.webhooks]]\nurl = \"http://127.0.0.1:9000/h\"\nsecret = \"s\"\nsource = \"aws.ssm\"\n",
+        )
+        .unwrap();
+        let c = Config::validate(file.overlay(raw())).unwrap();
+        assert_eq!(c.events.webhooks.len(), 1);
+        assert_eq!(c.events.webhooks[0].source.as_deref(), Some("aws.ssm"));
+        let bad: RawConfig =
+            toml::from_str("[[events.webhooks]]\nurl = \"ftp://x\"\nsecret = \"s\"\n").unwrap();
+        assert!(Config::validate(bad.overlay(raw())).is_err());
+        let empty: RawConfig =
+            toml::from_str("[[events.webhooks]]\nurl = \"http://x/\"\nsecret = \"\"\n").unwrap();
+        assert!(Config::validate(empty.overlay(raw())).is_err());
     }
 
     #[test]

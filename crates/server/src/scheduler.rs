@@ -122,6 +122,7 @@ pub fn foundation_jobs() -> Vec<Job> {
         run: Arc::new(purge_expired_sessions),
     }];
     jobs.extend(crate::services::kms::jobs::jobs());
+    jobs.extend(crate::services::ssm::policies::jobs());
     jobs
 }
 

@@ -15,5 +15,6 @@ mod authz;
 mod kit;
 mod kms;
 mod kms_matrix;
+mod params;
 mod plaintext;
 mod unseal;

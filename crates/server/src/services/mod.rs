@@ -4,6 +4,7 @@
 pub mod cloudtrail;
 pub mod iam;
 pub mod kms;
+pub mod ssm;
 pub mod sts;
 
 use crate::api::Service;
@@ -16,6 +17,7 @@ pub fn all() -> Vec<Arc<dyn Service>> {
         Arc::new(iam::Iam),
         Arc::new(cloudtrail::CloudTrail),
         Arc::new(kms::Kms),
+        Arc::new(ssm::Ssm),
     ]
 }
 

@@ -1,0 +1,236 @@
+//! Service events: EventBridge-shaped notifications of what services did (a parameter
+//! changed, a policy acted, a secret rotated), delivered off the request path to the
+//! configured targets: the audit trail (as a CloudTrail `AwsServiceEvent` record) and
+//! webhooks from the configuration (`[[events.webhooks]]`).
+//!
+//! `publish` never blocks and never fails its caller: it queues the event on a bounded
+//! channel (dropping it, with a warning, if the queue is full) and one background task
+//! delivers it. Each webhook POST carries `X-Coffer-Timestamp` (Unix seconds) and
+//! `X-Coffer-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, so the
+//! receiver can check the sender and reject replays; failed deliveries are retried a few
+//! times with backoff, then dropped with a warning.
+
+use crate::State;
+use bytes::Bytes;
+use coffer_audit::{AuditEvent, UserIdentity};
+use coffer_types::AccountId;
+use http_body_util::Full;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+/// Events waiting for delivery; beyond this, new events are dropped.
+const QUEUE: usize = 4096;
+/// Attempts per webhook delivery, and the first wait between them (doubling).
+const ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One event, as a service describes it.
+#[derive(Debug, Clone)]
+pub struct ServiceEvent {
+    /// `aws.ssm`, `aws.secretsmanager`.
+    pub source: &'static str,
+    /// `Parameter Store Change`.
+    pub detail_type: String,
+    pub account: AccountId,
+    pub region: String,
+    pub time: OffsetDateTime,
+    pub resources: Vec<String>,
+    pub detail: Value,
+}
+
+/// A webhook target from the configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: String,
+    /// Deliver only events whose `source` is this (e.g. `aws.ssm`); all when absent.
+    pub source: Option<String>,
+}
+
+/// `[events]` in the configuration file.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EventsConfig {
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// The queue between publishers and the delivery task.
+pub struct Bus {
+    tx: mpsc::Sender<ServiceEvent>,
+    rx: Mutex<Option<mpsc::Receiver<ServiceEvent>>>,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        Self {
+            tx,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+}
+
+/// Queues `event` for delivery. Never blocks, never fails the caller.
+pub fn publish(state: &State, event: ServiceEvent) {
+    if let Err(e) = state.events.tx.try_send(event) {
+        tracing::warn!(error = %e, "event queue full or closed; event dropped");
+    }
+}
+
+/// The EventBridge envelope of an event.
+pub fn envelope(e: &ServiceEvent, id: &str) -> Value {
+    let time = crate::services::iso8601(e.time);
+    json!({
+        "version": "0",
+        "id": id,
+        "detail-type": e.detail_type,
+        "source": e.source,
+        "account": e.account.to_string(),
+        "time": time,
+        "region": e.region,
+        "resources": e.resources,
+        "detail": e.detail,
+    })
+}
+
+/// The signature a receiver recomputes: HMAC-SHA256 over `timestamp.body`, hex.
+pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut msg = Vec::with_capacity(timestamp.len() + 1 + body.len());
+    msg.extend_from_slice(timestamp.as_bytes());
+    msg.push(b'.');
+    msg.extend_from_slice(body);
+    format!(
+        "sha256={}",
+        hex::encode(coffer_crypto::hmac_sha256(secret.as_bytes(), &msg))
+    )
+}
+
+/// Starts the delivery task (once; later calls do nothing). Needs a Tokio runtime.
+pub fn start(state: Arc<State>) {
+    let rx = state.events.rx.lock().ok().and_then(|mut g| g.take());
+    if let Some(rx) = rx {
+        tokio::spawn(deliver_all(state, rx));
+    }
+}
+
+async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<ServiceEvent>) {
+    while let Some(event) = rx.recv().await {
+        let id = uuid::Uuid::new_v4().to_string();
+        let body = envelope(&event, &id);
+        if let Err(e) = state.audit.append(audit_record(&event, &body)).await {
+            tracing::error!(error = %e, "could not record a service event in the audit trail");
+        }
+        let bytes = Bytes::from(body.to_string());
+        for hook in state.config.events.webhooks.iter() {
+            if hook.source.as_deref().is_some_and(|s| s != event.source) {
+                continue;
+            }
+            // Each delivery retries on its own, so a slow receiver delays no other.
+            tokio::spawn(deliver(
+                hook.clone(),
+                id.clone(),
+                bytes.clone(),
+                state.clone(),
+            ));
+        }
+    }
+}
+
+/// The CloudTrail record of an event: an `AwsServiceEvent` by the service itself, the
+/// EventBridge event as its `serviceEventDetails`-like payload in `responseElements`.
+fn audit_record(e: &ServiceEvent, body: &Value) -> AuditEvent {
+    let service = e.source.trim_start_matches("aws.");
+    let invoked_by = format!("{service}.amazonaws.com");
+    AuditEvent {
+        event_version: Cow::Borrowed("1.11"),
+        user_identity: UserIdentity {
+            kind: "AWSService".into(),
+            invoked_by: Some(invoked_by.clone()),
+            ..UserIdentity::default()
+        },
+        event_time: e.time,
+        event_source: invoked_by.clone(),
+        event_name: e.detail_type.replace(' ', ""),
+        aws_region: e.region.clone(),
+        source_ip_address: invoked_by.clone(),
+        user_agent: invoked_by,
+        request_parameters: None,
+        response_elements: Some(body.clone()),
+        request_id: String::new(),
+        event_id: coffer_audit::new_event_id(),
+        read_only: false,
+        resources: Vec::new(),
+        error_code: None,
+        error_message: None,
+        event_type: Cow::Borrowed("AwsServiceEvent"),
+        management_event: true,
+        recipient_account_id: Some(e.account),
+        event_category: Cow::Borrowed("Management"),
+        tls_details: None,
+    }
+}
+
+async fn deliver(hook: Webhook, id: String, body: Bytes, state: Arc<State>) {
+    let mut wait = FIRST_BACKOFF;
+    for attempt in 1..=ATTEMPTS {
+        match post(&hook, &id, body.clone(), &state).await {
+            Ok(()) => return,
+            Err(e) if attempt == ATTEMPTS => {
+                tracing::warn!(url = %hook.url, error = %e, "event delivery failed; giving up");
+            }
+            Err(e) => {
+                tracing::debug!(url = %hook.url, error = %e, attempt, "event delivery failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+        }
+    }
+}
+
+async fn post(hook: &Webhook, id: &str, body: Bytes, state: &State) -> Result<(), String> {
+    use hyper_util::client::legacy::Client;
+    let timestamp = state.clock.now().unix_timestamp().to_string();
+    let sig = signature(&hook.secret, &timestamp, &body);
+    let req = http::Request::post(hook.url.as_str())
+        .header("content-type", "application/json")
+        .header("x-coffer-event-id", id)
+        .header("x-coffer-timestamp", &timestamp)
+        .header("x-coffer-signature", sig)
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    let client: Client<_, Full<Bytes>> =
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let resp = tokio::time::timeout(TIMEOUT, client.request(req))
+        .await
+        .map_err(|_| "timed out".to_string())?
+        .map_err(|e| e.to_string())?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("status {}", resp.status()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_covers_timestamp_and_body() {
+        let a = signature("s", "100", b"{}");
+        assert!(a.starts_with("sha256="));
+        assert_eq!(a.len(), 7 + 64);
+        assert_ne!(a, signature("s", "101", b"{}"));
+        assert_ne!(a, signature("s", "100", b"{ }"));
+        assert_ne!(a, signature("t", "100", b"{}"));
+        assert_eq!(a, signature("s", "100", b"{}"));
+    }
+}

@@ -31,7 +31,7 @@ EP="http://127.0.0.1:$PORT"
 S=(aws --endpoint-url "$EP" ssm)
 
 # --- Parameters with the CLI ---------------------------------------------------------
-expect "put-parameter String" '"Version": 1' "${S[@]}" put-parameter --name /smoke/app/url --value https://example.test --type String
+expect "put-parameter String" '"Version": 1' "${S[@]}" put-parameter --name /smoke/app/url --value db-v1.example.test:5432 --type String
 expect "put-parameter SecureString" '"Tier": "Standard"' "${S[@]}" put-parameter --name /smoke/app/db/password --value 's3cr3t-smoke' --type SecureString
 expect "put-parameter SecureString, advanced tier" '"Tier": "Advanced"' "${S[@]}" put-parameter --name /smoke/app/db/cert --value "$(head -c 3000 /dev/zero | tr '\0' c)" --type SecureString --tier Advanced
 same "get-parameter --with-decryption" "s3cr3t-smoke" "${S[@]}" get-parameter --name /smoke/app/db/password --with-decryption --query Parameter.Value --output text
@@ -42,10 +42,10 @@ same "get-parameters-by-path --recursive --with-decryption" "/smoke/app/db/cert 
 same "the decrypted hierarchy holds the secret" "s3cr3t-smoke" "${S[@]}" get-parameters-by-path --path /smoke/app/db --with-decryption \
   --query "Parameters[?Name=='/smoke/app/db/password'].Value" --output text
 refuse "put without --overwrite" ParameterAlreadyExists "${S[@]}" put-parameter --name /smoke/app/url --value x --type String
-expect "put --overwrite makes version 2" '"Version": 2' "${S[@]}" put-parameter --name /smoke/app/url --value https://v2.example.test --overwrite
+expect "put --overwrite makes version 2" '"Version": 2' "${S[@]}" put-parameter --name /smoke/app/url --value db-v2.example.test:5432 --overwrite
 expect "label-parameter-version" '"ParameterVersion": 1' "${S[@]}" label-parameter-version --name /smoke/app/url --parameter-version 1 --labels stable
-same "get by label" "https://example.test" "${S[@]}" get-parameter --name /smoke/app/url:stable --query Parameter.Value --output text
-same "get by version" "https://v2.example.test" "${S[@]}" get-parameter --name /smoke/app/url:2 --query Parameter.Value --output text
+same "get by label" "db-v1.example.test:5432" "${S[@]}" get-parameter --name /smoke/app/url:stable --query Parameter.Value --output text
+same "get by version" "db-v2.example.test:5432" "${S[@]}" get-parameter --name /smoke/app/url:2 --query Parameter.Value --output text
 expect "get-parameter-history" '"Labels": \[' "${S[@]}" get-parameter-history --name /smoke/app/url
 refuse "reserved name prefix" ValidationException "${S[@]}" put-parameter --name /aws/mine --value x --type String
 refuse "missing parameter" ParameterNotFound "${S[@]}" get-parameter --name /smoke/none

@@ -1376,7 +1376,7 @@ async fn policy_validation() {
         (
             format!(
                 "[{}]",
-                vec![r#"{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"1","Unit":"Days"}}"#; 11].join(",")
+                [r#"{"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"1","Unit":"Days"}}"#; 11].join(",")
             ),
             "PoliciesLimitExceededException",
         ),

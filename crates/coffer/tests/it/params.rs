@@ -411,6 +411,16 @@ async fn tiers_sizes_and_the_default_tier_setting() {
         .await);
     assert_eq!(code, "ValidationException");
     assert!(msg.contains("can't downgrade"), "{msg}");
+    // Without a tier, an advanced parameter stays advanced.
+    let r = ssm
+        .put_parameter()
+        .name("/big")
+        .value("short now")
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.tier(), Some(&ParameterTier::Advanced));
     assert_eq!(
         err(ssm
             .put_parameter()
@@ -1074,6 +1084,25 @@ async fn identity_policies_authorize_each_parameter() {
     assert_eq!(
         err(ssm.describe_parameters().send().await).0,
         "AccessDeniedException"
+    );
+    // DeleteParameters refused for one name deletes none.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:DeleteParameters","Resource":"arn:aws:ssm:us-east-1:{}:parameter/app/*"}}]}}"#,
+        s.account
+    );
+    let (deleter, _) = crate::authz::user_with_policy(&s, "deleter", Some(&policy)).await;
+    let (code, _) = err(s
+        .ssm(&deleter)
+        .delete_parameters()
+        .names("/app/a")
+        .names("/other/b")
+        .send()
+        .await);
+    assert_eq!(code, "AccessDeniedException");
+    assert_eq!(
+        value(&admin, "/app/a", false).await,
+        "a",
+        "nothing was deleted"
     );
 }
 

@@ -187,6 +187,7 @@ pub fn ssm(e: &crate::services::ssm::SsmError) -> WireError {
         E::ParameterNotFound(_) => "ParameterNotFound",
         E::ParameterAlreadyExists(_) => "ParameterAlreadyExists",
         E::ParameterVersionNotFound(_) => "ParameterVersionNotFound",
+        E::ParameterLimitExceeded(_) => "ParameterLimitExceeded",
         E::ParameterMaxVersionLimitExceeded(_) => "ParameterMaxVersionLimitExceeded",
         E::ParameterVersionLabelLimitExceeded(_) => "ParameterVersionLabelLimitExceeded",
         E::ParameterPatternMismatch(_) => "ParameterPatternMismatchException",

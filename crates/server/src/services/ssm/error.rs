@@ -16,6 +16,8 @@ pub enum SsmError {
     #[error("{0}")]
     ParameterVersionNotFound(String),
     #[error("{0}")]
+    ParameterLimitExceeded(String),
+    #[error("{0}")]
     ParameterMaxVersionLimitExceeded(String),
     #[error("{0}")]
     ParameterVersionLabelLimitExceeded(String),

@@ -47,7 +47,7 @@ pub fn validate_new(name: &str) -> Result<(), SsmError> {
     }
     if segments.len() > MAX_LEVELS {
         return Err(SsmError::HierarchyLevelLimitExceeded(
-            "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and Constraints for Parameter Names in the AWS Systems Manager User Guide.".into(),
+            "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and constraints for parameter names in the Amazon Web Services Systems Manager User Guide.".into(),
         ));
     }
     Ok(())

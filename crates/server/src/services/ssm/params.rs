@@ -98,6 +98,15 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
                 "There are concurrent updates for the resource that you're trying to modify. Wait a few minutes and try again.".into(),
             ));
         }
+        let before = current.as_ref().map(|c| c.tier.clone());
+        store::recount(
+            t,
+            region,
+            account,
+            before.as_deref(),
+            Some(plan.tier),
+            store::QUOTAS,
+        )?;
         let mut rec = current.unwrap_or_else(|| fresh(&name, region, account, &tags));
         let version = VersionRecord {
             version: rec.version + 1,
@@ -239,9 +248,11 @@ fn plan(call: &Call<'_>, i: &PutInput, existing: Option<&ParamRecord>) -> Result
             .map(|e| policies::carry_over(&e.policies, now))
             .unwrap_or_default(),
     };
-    let requested = match &i.tier {
-        Some(t) => t.clone(),
-        None => settings::default_tier(call)?,
+    // Without a tier, an advanced parameter stays advanced; a new one gets the default.
+    let requested = match (&i.tier, existing) {
+        (Some(t), _) => t.clone(),
+        (None, Some(e)) if e.tier == ADVANCED_TIER => ADVANCED_TIER.to_owned(),
+        (None, _) => settings::default_tier(call)?,
     };
     let tier = values::choose_tier(
         &requested,
@@ -527,12 +538,16 @@ pub fn delete_many(
     audit: &mut AuditInfo,
 ) -> Result<Value, SsmError> {
     audit.request_parameters = Some(audit_object([("names", Some(json!(i.names)))]));
+    // Every name is authorized before any is deleted: a refusal changes nothing.
+    for raw in &i.names {
+        let name = names::trim(raw);
+        audit_param(call, audit, name);
+        authorize(call, Operation::DeleteParameters, &arn(call, name))?;
+    }
     let mut deleted = Vec::new();
     let mut invalid = Vec::new();
     for raw in &i.names {
         let name = names::trim(raw).to_owned();
-        audit_param(call, audit, &name);
-        authorize(call, Operation::DeleteParameters, &arn(call, &name))?;
         match remove(call, &name)? {
             Some(p) => {
                 super::events::parameter_changed(call, &p, "Delete");

@@ -192,7 +192,7 @@ fn check_path(path: &str) -> Result<(), SsmError> {
     }
     if path != "/" && names::levels(path.trim_end_matches('/')) > names::MAX_LEVELS {
         return Err(SsmError::HierarchyLevelLimitExceeded(
-            "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and Constraints for Parameter Names in the AWS Systems Manager User Guide.".into(),
+            "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and constraints for parameter names in the Amazon Web Services Systems Manager User Guide.".into(),
         ));
     }
     Ok(())

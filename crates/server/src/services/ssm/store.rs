@@ -4,6 +4,7 @@
 //! - `ssm_params`:   `<scope>/<name>` -> [`ParamRecord`] (the parameter and its current state)
 //! - `ssm_versions`: `<param-id>/<version, 3 digits>` -> [`VersionRecord`] (one per version)
 //! - `ssm_settings`: `<scope>/<setting-id>` -> [`SettingRecord`]
+//! - `ssm_counts`:   `<scope>` -> [`Counts`] (parameters per tier, for AWS's quotas)
 //!
 //! `<scope>` is 12 hex digits of SHA-256 over `region/account`, not the readable pair: a
 //! fully qualified name may be 1011 characters and storage keys are limited to 1024 bytes.
@@ -21,6 +22,13 @@ use time::OffsetDateTime;
 pub const PARAMS: &str = "ssm_params";
 pub const VERSIONS: &str = "ssm_versions";
 pub const SETTINGS: &str = "ssm_settings";
+pub const COUNTS: &str = "ssm_counts";
+
+/// How many parameters of each tier an account may hold in a region (AWS's quotas).
+pub const QUOTAS: Counts = Counts {
+    standard: 10_000,
+    advanced: 100_000,
+};
 
 /// The storage scope of one account in one region.
 pub fn scope(region: &str, account: AccountId) -> String {
@@ -202,11 +210,115 @@ pub fn scan_params(
     Ok(out)
 }
 
+/// The number of parameters of each tier in one scope, kept up to date by every write
+/// that creates, deletes or re-tiers a parameter, so the quota check reads one record.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Counts {
+    pub standard: u64,
+    pub advanced: u64,
+}
+
+impl Counts {
+    fn slot(&mut self, tier: &str) -> &mut u64 {
+        if tier == super::values::ADVANCED_TIER {
+            &mut self.advanced
+        } else {
+            &mut self.standard
+        }
+    }
+}
+
+/// Records a parameter moving from tier `before` to tier `after` (`None`: not there),
+/// refusing a move into a tier that is full with AWS's `ParameterLimitExceeded`.
+pub fn recount(
+    t: &mut dyn Txn,
+    region: &str,
+    account: AccountId,
+    before: Option<&str>,
+    after: Option<&str>,
+    quotas: Counts,
+) -> Result<(), SsmError> {
+    if before == after {
+        return Ok(());
+    }
+    let key = scope(region, account);
+    let mut counts: Counts = get(t, COUNTS, &key)?.unwrap_or_default();
+    if let Some(tier) = after {
+        let mut limits = quotas;
+        if *counts.slot(tier) >= *limits.slot(tier) {
+            return Err(SsmError::ParameterLimitExceeded(
+                "You have exceeded the number of parameters for this AWS account. Delete one or more parameters and try again.".into(),
+            ));
+        }
+        *counts.slot(tier) += 1;
+    }
+    if let Some(tier) = before {
+        let n = counts.slot(tier);
+        *n = n.saturating_sub(1);
+    }
+    put(t, COUNTS, &key, &counts)
+}
+
 /// Removes a parameter and every version of it.
 pub fn remove(t: &mut dyn Txn, p: &ParamRecord) -> Result<(), SsmError> {
+    recount(t, &p.region, p.account, Some(&p.tier), None, QUOTAS)?;
     t.delete(PARAMS, p.storage_key().as_bytes())?;
     for v in &p.versions {
         t.delete(VERSIONS, version_key(&p.id, *v).as_bytes())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotas_per_tier() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = coffer_storage::open_embedded(&dir.path().join("db")).unwrap();
+        let account: AccountId = "111122223333".parse().unwrap();
+        let small = Counts {
+            standard: 2,
+            advanced: 1,
+        };
+        let step = |before: Option<&'static str>, after: Option<&'static str>| {
+            coffer_storage::write(st.as_ref(), |t| {
+                recount(t, "us-east-1", account, before, after, small)
+            })
+        };
+        let std = Some("Standard");
+        let adv = Some("Advanced");
+        step(None, std).unwrap();
+        step(None, std).unwrap();
+        assert!(matches!(
+            step(None, std),
+            Err(SsmError::ParameterLimitExceeded(_))
+        ));
+        // Another region is another scope.
+        coffer_storage::write(st.as_ref(), |t| {
+            recount(t, "eu-west-1", account, None, std, small)
+        })
+        .unwrap();
+        step(std, adv).unwrap();
+        step(None, std).unwrap();
+        assert!(matches!(
+            step(std, adv),
+            Err(SsmError::ParameterLimitExceeded(_))
+        ));
+        step(adv, None).unwrap();
+        step(std, adv).unwrap();
+        let counts: Counts = coffer_storage::read(st.as_ref(), |t| {
+            get(t, COUNTS, &scope("us-east-1", account))
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            counts,
+            Counts {
+                standard: 1,
+                advanced: 1
+            }
+        );
+    }
 }

@@ -107,6 +107,7 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
             Some(plan.tier),
             store::QUOTAS,
         )?;
+        let old = current.clone();
         let mut rec = current.unwrap_or_else(|| fresh(&name, region, account, &tags));
         let version = VersionRecord {
             version: rec.version + 1,
@@ -123,6 +124,7 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
             modified_user: user.clone(),
         };
         append_version(t, &mut rec, version)?;
+        store::reindex(t, old.as_ref(), Some(&rec))?;
         Ok(rec)
     })?;
     let operation = if plan.base.is_some() {

@@ -211,35 +211,29 @@ fn due_actions(
     t: &mut dyn coffer_storage::Txn,
     now: OffsetDateTime,
 ) -> Result<Vec<Action>, SsmError> {
-    let rows = t.scan(store::PARAMS, b"", None, usize::MAX)?;
     let mut actions = Vec::new();
-    for (_, bytes) in rows {
-        let Ok(mut p) = serde_json::from_slice::<ParamRecord>(&bytes) else {
+    for key in store::due_params(t, now.unix_timestamp())? {
+        let Some(old) = store::get::<ParamRecord>(t, store::PARAMS, &key)? else {
             continue;
         };
-        let due: Vec<usize> = (0..p.policies.len())
-            .filter(|i| {
-                let pol = &p.policies[*i];
-                pol.status == PENDING && pol.due.is_some_and(|d| d <= now)
-            })
-            .collect();
-        if due.is_empty() {
-            continue;
+        let mut p = old.clone();
+        let mut acted = Vec::new();
+        for pol in p.policies.iter_mut() {
+            if pol.status == PENDING && pol.due.is_some_and(|d| d <= now) {
+                pol.status = FINISHED.into();
+                acted.push(pol.kind.clone());
+            }
         }
-        let mut expired = false;
-        for i in due {
-            p.policies[i].status = FINISHED.into();
-            expired |= p.policies[i].kind == EXPIRATION;
-            actions.push(Action {
-                param: p.clone(),
-                policy: p.policies[i].kind.clone(),
-            });
-        }
-        if expired {
-            store::remove(t, &p)?;
+        if acted.iter().any(|k| k == EXPIRATION) {
+            store::remove(t, &old)?;
         } else {
-            store::put(t, store::PARAMS, &p.storage_key(), &p)?;
+            store::reindex(t, Some(&old), Some(&p))?;
+            store::put(t, store::PARAMS, &key, &p)?;
         }
+        actions.extend(acted.into_iter().map(|policy| Action {
+            param: p.clone(),
+            policy,
+        }));
     }
     Ok(actions)
 }
@@ -248,6 +242,76 @@ fn due_actions(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    fn record(policies: Vec<StoredPolicy>) -> ParamRecord {
+        ParamRecord {
+            id: "id-1".into(),
+            name: "/p".into(),
+            region: "us-east-1".into(),
+            account: "111122223333".parse().unwrap(),
+            version: 1,
+            versions: vec![1],
+            labels: Default::default(),
+            tags: Vec::new(),
+            kind: "String".into(),
+            key_id: None,
+            description: None,
+            allowed_pattern: None,
+            tier: "Advanced".into(),
+            data_type: "text".into(),
+            policies,
+            modified: datetime!(2026-01-01 0:00 UTC),
+            modified_user: "u".into(),
+            notified: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_job_reads_only_due_policies_and_acts_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = coffer_storage::open_embedded(&dir.path().join("db")).unwrap();
+        let t0 = datetime!(2026-01-01 0:00 UTC);
+        let text = r#"[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2026-01-03T00:00:00Z"}},
+            {"Type":"NoChangeNotification","Version":"1.0","Attributes":{"After":"1","Unit":"Days"}}]"#;
+        let p = record(parse(text, t0).unwrap());
+        coffer_storage::write(st.as_ref(), |t| {
+            store::recount(
+                t,
+                &p.region,
+                p.account,
+                None,
+                Some("Advanced"),
+                store::QUOTAS,
+            )?;
+            store::put(t, store::PARAMS, &p.storage_key(), &p)?;
+            store::reindex(t, None, Some(&p))
+        })
+        .unwrap();
+        let at = |secs: i64| {
+            coffer_storage::write(st.as_ref(), |t| {
+                due_actions(t, t0 + time::Duration::seconds(secs))
+            })
+            .unwrap()
+        };
+        assert!(at(3600).is_empty());
+        let a = at(86_400);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].policy, NO_CHANGE_NOTIFICATION);
+        assert!(
+            at(86_400 + 60).is_empty(),
+            "a finished policy does not act again"
+        );
+        let a = at(2 * 86_400);
+        assert_eq!(a[0].policy, EXPIRATION);
+        let (left, due): (Option<ParamRecord>, usize) = coffer_storage::read(st.as_ref(), |t| {
+            let left = store::get(t, store::PARAMS, &p.storage_key())?;
+            let due = t.scan(store::POLICY_DUE, b"", None, 10)?.len();
+            Ok::<_, SsmError>((left, due))
+        })
+        .unwrap();
+        assert!(left.is_none(), "expired parameter deleted");
+        assert_eq!(due, 0, "its index rows went with it");
+    }
 
     #[test]
     fn parsing() {

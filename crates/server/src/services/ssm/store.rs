@@ -5,6 +5,8 @@
 //! - `ssm_versions`: `<param-id>/<version, 3 digits>` -> [`VersionRecord`] (one per version)
 //! - `ssm_settings`: `<scope>/<setting-id>` -> [`SettingRecord`]
 //! - `ssm_counts`:   `<scope>` -> [`Counts`] (parameters per tier, for AWS's quotas)
+//! - `ssm_policy_due`: `<due, Unix seconds, 12 digits>/<param-id>` -> the parameter's
+//!   `ssm_params` key: one row per pending policy, so the policy job reads only what is due
 //!
 //! `<scope>` is 12 hex digits of SHA-256 over `region/account`, not the readable pair: a
 //! fully qualified name may be 1011 characters and storage keys are limited to 1024 bytes.
@@ -23,6 +25,7 @@ pub const PARAMS: &str = "ssm_params";
 pub const VERSIONS: &str = "ssm_versions";
 pub const SETTINGS: &str = "ssm_settings";
 pub const COUNTS: &str = "ssm_counts";
+pub const POLICY_DUE: &str = "ssm_policy_due";
 
 /// How many parameters of each tier an account may hold in a region (AWS's quotas).
 pub const QUOTAS: Counts = Counts {
@@ -259,9 +262,69 @@ pub fn recount(
     put(t, COUNTS, &key, &counts)
 }
 
+/// The `ssm_policy_due` rows of a parameter's pending policies.
+fn due_keys(p: &ParamRecord) -> Vec<String> {
+    let mut keys: Vec<String> = p
+        .policies
+        .iter()
+        .filter(|pol| pol.status == "Pending")
+        .filter_map(|pol| pol.due)
+        .map(|d| format!("{:012}/{}", d.unix_timestamp().max(0), p.id))
+        .collect();
+    keys.dedup();
+    keys
+}
+
+/// Replaces the due-index rows of `old` (the record as it was) by those of `new`.
+pub fn reindex(
+    t: &mut dyn Txn,
+    old: Option<&ParamRecord>,
+    new: Option<&ParamRecord>,
+) -> Result<(), SsmError> {
+    for k in old.map(due_keys).unwrap_or_default() {
+        t.delete(POLICY_DUE, k.as_bytes())?;
+    }
+    if let Some(p) = new {
+        let target = p.storage_key();
+        for k in due_keys(p) {
+            t.put(POLICY_DUE, k.as_bytes(), target.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// The `ssm_params` keys of parameters with a policy due at or before `now` (Unix seconds).
+pub fn due_params(t: &mut dyn Txn, now: i64) -> Result<Vec<String>, SsmError> {
+    let mut out: Vec<String> = Vec::new();
+    let mut after: Option<Vec<u8>> = None;
+    loop {
+        let rows = t.scan(POLICY_DUE, b"", after.as_deref(), 256)?;
+        let exhausted = rows.len() < 256;
+        for (k, v) in rows {
+            let due = std::str::from_utf8(&k)
+                .ok()
+                .and_then(|k| k.split('/').next())
+                .and_then(|d| d.parse::<i64>().ok());
+            if due.is_none_or(|d| d > now) {
+                return Ok(out);
+            }
+            let target = String::from_utf8(v)
+                .map_err(|_| SsmError::Internal("corrupt record in ssm_policy_due".into()))?;
+            if !out.contains(&target) {
+                out.push(target);
+            }
+            after = Some(k);
+        }
+        if exhausted {
+            return Ok(out);
+        }
+    }
+}
+
 /// Removes a parameter and every version of it.
 pub fn remove(t: &mut dyn Txn, p: &ParamRecord) -> Result<(), SsmError> {
     recount(t, &p.region, p.account, Some(&p.tier), None, QUOTAS)?;
+    reindex(t, Some(p), None)?;
     t.delete(PARAMS, p.storage_key().as_bytes())?;
     for v in &p.versions {
         t.delete(VERSIONS, version_key(&p.id, *v).as_bytes())?;

@@ -193,7 +193,6 @@ pub fn ssm(e: &crate::services::ssm::SsmError) -> WireError {
         E::ParameterPatternMismatch(_) => "ParameterPatternMismatchException",
         E::InvalidAllowedPattern(_) => "InvalidAllowedPatternException",
         E::HierarchyLevelLimitExceeded(_) => "HierarchyLevelLimitExceededException",
-        E::UnsupportedParameterType(_) => "UnsupportedParameterType",
         E::InvalidKeyId(_) => "InvalidKeyId",
         E::InvalidFilterKey(_) => "InvalidFilterKey",
         E::InvalidFilterOption(_) => "InvalidFilterOption",

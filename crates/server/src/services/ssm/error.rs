@@ -28,8 +28,6 @@ pub enum SsmError {
     #[error("{0}")]
     HierarchyLevelLimitExceeded(String),
     #[error("{0}")]
-    UnsupportedParameterType(String),
-    #[error("{0}")]
     InvalidKeyId(String),
     #[error("{0}")]
     InvalidFilterKey(String),

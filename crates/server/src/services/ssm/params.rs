@@ -163,7 +163,6 @@ fn fresh(
         policies: Vec::new(),
         modified: time::OffsetDateTime::UNIX_EPOCH,
         modified_user: String::new(),
-        notified: Vec::new(),
     }
 }
 
@@ -192,7 +191,6 @@ fn append_version(
     rec.policies = v.policies.clone();
     rec.modified = v.modified;
     rec.modified_user = v.modified_user.clone();
-    rec.notified.clear();
     store::put(
         t,
         store::VERSIONS,
@@ -634,7 +632,8 @@ fn history_json(
         "Version": v.version,
         "Labels": labels,
         "Tier": v.tier,
-        "Policies": policies::json(&v.policies),
+        // The current version's policies carry their live status.
+        "Policies": policies::json(if v.version == p.version { &p.policies } else { &v.policies }),
         "DataType": v.data_type,
     });
     optional(&mut out, "KeyId", v.key_id.as_deref());

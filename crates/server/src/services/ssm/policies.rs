@@ -262,7 +262,6 @@ mod tests {
             policies,
             modified: datetime!(2026-01-01 0:00 UTC),
             modified_user: "u".into(),
-            notified: Vec::new(),
         }
     }
 

@@ -111,10 +111,9 @@ fn one(f: &StringFilter, usage: Use) -> Result<Filter, SsmError> {
         if allowed.contains(&o.as_str()) {
             Ok(o)
         } else {
-            Err(SsmError::InvalidFilterOption(format!(
-                "The following filter option is not valid: {o}. Valid options include: [{}].",
-                allowed.join(", ")
-            )))
+            Err(SsmError::InvalidFilterOption(
+                "The specified filter option isn't valid. Valid options are Equals and BeginsWith. For Path filter, valid options are Recursive and OneLevel.".into(),
+            ))
         }
     };
     let eq_begins: &[&str] = &["Equals", "BeginsWith"];

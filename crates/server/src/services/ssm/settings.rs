@@ -41,9 +41,9 @@ fn resolve(
         .find(|(s, _, _)| *s == id)
         .copied()
         .ok_or_else(|| {
-            SsmError::ServiceSettingNotFound(format!(
-                "The service setting {raw} is not found or you do not have permission to access it."
-            ))
+            SsmError::ServiceSettingNotFound(
+                "The specified service setting wasn't found. Either the service name or the setting hasn't been provisioned by the Amazon Web Services service team.".into(),
+            )
         })
 }
 

@@ -119,9 +119,6 @@ pub struct ParamRecord {
     pub policies: Vec<StoredPolicy>,
     pub modified: OffsetDateTime,
     pub modified_user: String,
-    /// When a NoChangeNotification last fired for the current version.
-    #[serde(default)]
-    pub notified: Vec<String>,
 }
 
 impl ParamRecord {

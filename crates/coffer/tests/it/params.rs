@@ -293,6 +293,21 @@ async fn secure_strings_encrypt_through_kms() {
     assert_eq!(r.tier(), Some(&ParameterTier::Advanced));
     assert_eq!(value(&ssm, "/sec/big", true).await, big);
     assert_ne!(value(&ssm, "/sec/big", false).await, big);
+    // 4 KB of UTF-8 fits the standard tier, and KMS Encrypt's limit with it.
+    let wide = "é".repeat(2048);
+    put(&ssm, "/wide", &wide, ParameterType::SecureString).await;
+    assert_eq!(value(&ssm, "/wide", true).await, wide);
+    assert_eq!(
+        err(ssm
+            .put_parameter()
+            .name("/wider")
+            .value("é".repeat(2049))
+            .r#type(ParameterType::SecureString)
+            .send()
+            .await)
+        .0,
+        "ValidationException"
+    );
     // GetParametersByPath decrypts too.
     let by = ssm
         .get_parameters_by_path()

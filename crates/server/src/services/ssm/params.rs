@@ -257,7 +257,7 @@ fn plan(call: &Call<'_>, i: &PutInput, existing: Option<&ParamRecord>) -> Result
     let tier = values::choose_tier(
         &requested,
         existing.map(|e| e.tier.as_str()),
-        i.value.0.chars().count(),
+        i.value.0.len(),
         !policies.is_empty(),
     )?;
     if !policies.is_empty() && tier != ADVANCED_TIER {

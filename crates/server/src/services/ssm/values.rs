@@ -146,9 +146,10 @@ pub fn choose_tier(
     }
 }
 
-/// The tier's size limit, in characters, with AWS's message.
+/// The tier's size limit (4 KB, 8 KB: bytes of UTF-8, which is also what bounds a
+/// standard SecureString under KMS Encrypt's 4096-byte limit), with AWS's message.
 pub fn check_size(tier: &str, value: &str) -> Result<(), SsmError> {
-    let n = value.chars().count();
+    let n = value.len();
     if tier == STANDARD_TIER && n > STANDARD_MAX {
         return Err(SsmError::Validation(
             "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html".into(),
@@ -193,5 +194,8 @@ mod tests {
         assert!(check_size(STANDARD_TIER, &"x".repeat(4097)).is_err());
         assert!(check_size(ADVANCED_TIER, &"x".repeat(8192)).is_ok());
         assert!(check_size(ADVANCED_TIER, &"x".repeat(8193)).is_err());
+        // Two bytes each: 2049 of them pass 4 KB.
+        assert!(check_size(STANDARD_TIER, &"é".repeat(2048)).is_ok());
+        assert!(check_size(STANDARD_TIER, &"é".repeat(2049)).is_err());
     }
 }

@@ -113,6 +113,29 @@ async fn put_get_overwrite_versions_and_history() {
         err(ssm.get_parameter().name("/app/nope").send().await).0,
         "ParameterNotFound"
     );
+    // By ARN, with a selector too; another account's ARN names nothing here.
+    let arn = format!("arn:aws:ssm:us-east-1:{}:parameter/app/db/host", s.account);
+    assert_eq!(value(&ssm, &arn, false).await, "db2.internal");
+    assert_eq!(
+        value(&ssm, &format!("{arn}:1"), false).await,
+        "db1.internal"
+    );
+    let other = "arn:aws:ssm:us-east-1:999999999999:parameter/app/db/host";
+    assert_eq!(
+        err(ssm.get_parameter().name(other).send().await).0,
+        "ParameterNotFound"
+    );
+    // GetParameters lists its results alphabetically.
+    put(&ssm, "/app/a", "first", ParameterType::String).await;
+    let g = ssm
+        .get_parameters()
+        .names("/app/db/host")
+        .names("/app/a")
+        .send()
+        .await
+        .unwrap();
+    let order: Vec<&str> = g.parameters().iter().map(|p| p.name().unwrap()).collect();
+    assert_eq!(order, ["/app/a", "/app/db/host"]);
     // Tags cannot come with an overwrite; a type is needed to create.
     let (code, msg) = err(ssm
         .put_parameter()

@@ -214,8 +214,12 @@ fn authorize(call: &Call<'_>, op: Operation, resource: &str) -> Result<(), SsmEr
     })
 }
 
-/// The ARN of a parameter of the caller's account and region.
+/// The ARN of a parameter of the caller's account and region (a name given as an ARN is
+/// its own ARN).
 fn arn(call: &Call<'_>, name: &str) -> String {
+    if name.starts_with("arn:") {
+        return name.to_owned();
+    }
     store::param_arn(call.ctx.region.as_str(), call.ctx.principal.account, name)
 }
 

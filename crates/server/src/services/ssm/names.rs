@@ -79,10 +79,23 @@ impl Selector {
     }
 }
 
-/// Splits `name:selector`. A selector of digits is a version, anything else a label.
+/// The length of an ARN's fixed part (`arn:aws:ssm:<region>:<account>:`), if `s` is one.
+fn arn_prefix_len(s: &str) -> Option<usize> {
+    if !s.starts_with("arn:") {
+        return None;
+    }
+    s.match_indices(':').nth(4).map(|(i, _)| i + 1)
+}
+
+/// Splits `name:selector` (the name may be a parameter ARN). A selector of digits is a
+/// version, anything else a label.
 pub fn parse_selector(input: &str) -> Result<(String, Selector), SsmError> {
     let input = trim(input);
-    let Some((name, sel)) = input.split_once(':') else {
+    let skip = arn_prefix_len(input).unwrap_or(0);
+    let Some((name, sel)) = input[skip..]
+        .split_once(':')
+        .map(|(n, s)| (&input[..skip + n.len()], s))
+    else {
         return Ok((input.to_owned(), Selector::Latest));
     };
     if sel.is_empty() || sel.contains(':') {
@@ -97,6 +110,31 @@ pub fn parse_selector(input: &str) -> Result<(String, Selector), SsmError> {
         return Ok((name.to_owned(), Selector::Version(v)));
     }
     Ok((name.to_owned(), Selector::Label(sel.to_owned())))
+}
+
+/// The names a read of `name` may mean in the caller's account and region: the name
+/// itself, or for a parameter ARN the names it can stand for (`parameter/a` is `/a` or
+/// `a`; `parameter/a/b` is `/a/b`). An ARN of another account or region names a shared
+/// parameter, and coffer shares none, so it stands for nothing here.
+pub fn candidates(name: &str, region: &str, account: &str) -> Vec<String> {
+    let Some(rest) = name.strip_prefix("arn:aws:ssm:") else {
+        return vec![name.to_owned()];
+    };
+    let mut parts = rest.splitn(3, ':');
+    let (Some(r), Some(a), Some(resource)) = (parts.next(), parts.next(), parts.next()) else {
+        return Vec::new();
+    };
+    let Some(bare) = resource.strip_prefix("parameter/") else {
+        return Vec::new();
+    };
+    if r != region || a != account || bare.is_empty() {
+        return Vec::new();
+    }
+    if bare.contains('/') {
+        vec![format!("/{bare}")]
+    } else {
+        vec![format!("/{bare}"), bare.to_owned()]
+    }
 }
 
 /// AWS's label rules: letters, digits, `.`, `-`, `_`; at most 100 characters; not
@@ -168,6 +206,27 @@ mod tests {
             parse_selector(" /a ").unwrap(),
             ("/a".into(), Selector::Latest)
         );
+        let arn = "arn:aws:ssm:us-east-1:111122223333:parameter/a/b";
+        assert_eq!(
+            parse_selector(&format!("{arn}:2")).unwrap(),
+            (arn.to_owned(), Selector::Version(2))
+        );
+        assert_eq!(
+            parse_selector(arn).unwrap(),
+            (arn.to_owned(), Selector::Latest)
+        );
+        assert_eq!(candidates(arn, "us-east-1", "111122223333"), ["/a/b"]);
+        assert_eq!(
+            candidates(
+                "arn:aws:ssm:us-east-1:111122223333:parameter/x",
+                "us-east-1",
+                "111122223333"
+            ),
+            ["/x", "x"]
+        );
+        assert!(candidates(arn, "us-east-1", "999999999999").is_empty());
+        assert!(candidates(arn, "eu-west-1", "111122223333").is_empty());
+        assert_eq!(candidates("/plain", "us-east-1", "1"), ["/plain"]);
         assert!(parse_selector("/a:").is_err());
         assert!(parse_selector("/a:1:2").is_err());
     }

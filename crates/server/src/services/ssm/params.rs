@@ -406,8 +406,16 @@ fn read_selected(
     selector: &Selector,
 ) -> Result<Option<(ParamRecord, VersionRecord)>, SsmError> {
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
+    let candidates = names::candidates(name, region, &account.to_string());
     coffer_storage::read(call.state.store.as_ref(), |t| {
-        let Some(p) = store::load(t, region, account, name)? else {
+        let mut found = None;
+        for c in &candidates {
+            found = store::load(t, region, account, c)?;
+            if found.is_some() {
+                break;
+            }
+        }
+        let Some(p) = found else {
             return Ok(None);
         };
         let version = match selector {
@@ -495,6 +503,8 @@ pub fn get_many(
             Err(e) => return Err(e),
         }
     }
+    // AWS lists the results in alphabetical order of name.
+    found.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
     Ok(json!({"Parameters": found, "InvalidParameters": invalid}))
 }
 

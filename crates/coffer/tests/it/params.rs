@@ -120,6 +120,8 @@ async fn put_get_overwrite_versions_and_history() {
         value(&ssm, &format!("{arn}:1"), false).await,
         "db1.internal"
     );
+    let by_arn = ssm.get_parameter_history().name(&arn).send().await.unwrap();
+    assert_eq!(by_arn.parameters().len(), 2);
     let other = "arn:aws:ssm:us-east-1:999999999999:parameter/app/db/host";
     assert_eq!(
         err(ssm.get_parameter().name(other).send().await).0,

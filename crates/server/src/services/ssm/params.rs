@@ -406,16 +406,8 @@ fn read_selected(
     selector: &Selector,
 ) -> Result<Option<(ParamRecord, VersionRecord)>, SsmError> {
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
-    let candidates = names::candidates(name, region, &account.to_string());
     coffer_storage::read(call.state.store.as_ref(), |t| {
-        let mut found = None;
-        for c in &candidates {
-            found = store::load(t, region, account, c)?;
-            if found.is_some() {
-                break;
-            }
-        }
-        let Some(p) = found else {
+        let Some(p) = load_named(t, region, account, name)? else {
             return Ok(None);
         };
         let version = match selector {
@@ -431,6 +423,21 @@ fn read_selected(
             .ok_or_else(|| SsmError::Internal("missing version record".into()))?;
         Ok(Some((p, v)))
     })
+}
+
+/// The parameter a read names, by name or by ARN (see `names::candidates`).
+fn load_named(
+    t: &mut dyn coffer_storage::Txn,
+    region: &str,
+    account: coffer_types::AccountId,
+    name: &str,
+) -> Result<Option<ParamRecord>, SsmError> {
+    for c in names::candidates(name, region, &account.to_string()) {
+        if let Some(p) = store::load(t, region, account, &c)? {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
 }
 
 /// A `Parameter` as GetParameter and friends return it.
@@ -594,7 +601,7 @@ pub fn history(call: &Call<'_>, i: HistoryInput, audit: &mut AuditInfo) -> Resul
     let limit = i.max_results.unwrap_or(50);
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
     let (p, page, more) = coffer_storage::read(call.state.store.as_ref(), |t| {
-        let p = store::load(t, region, account, &name)?.ok_or_else(not_found)?;
+        let p = load_named(t, region, account, &name)?.ok_or_else(not_found)?;
         let wanted: Vec<u64> = p.versions.iter().copied().filter(|v| *v > after).collect();
         let mut page = Vec::new();
         for v in wanted.iter().take(limit) {

@@ -54,6 +54,13 @@ pub struct Webhook {
     pub source: Option<String>,
 }
 
+impl Webhook {
+    /// Whether this webhook takes events from `source`.
+    pub fn wants(&self, source: &str) -> bool {
+        self.source.as_deref().is_none_or(|s| s == source)
+    }
+}
+
 /// `[events]` in the configuration file.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -130,16 +137,13 @@ async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<ServiceEvent>) {
         }
         let bytes = Bytes::from(body.to_string());
         for hook in state.config.events.webhooks.iter() {
-            if hook.source.as_deref().is_some_and(|s| s != event.source) {
+            if !hook.wants(event.source) {
                 continue;
             }
             // Each delivery retries on its own, so a slow receiver delays no other.
-            tokio::spawn(deliver(
-                hook.clone(),
-                id.clone(),
-                bytes.clone(),
-                state.clone(),
-            ));
+            let clock = state.clock.clone();
+            let (hook, id, bytes) = (hook.clone(), id.clone(), bytes.clone());
+            tokio::spawn(deliver(hook, id, bytes, clock, FIRST_BACKOFF));
         }
     }
 }
@@ -178,11 +182,20 @@ fn audit_record(e: &ServiceEvent, body: &Value) -> AuditEvent {
     }
 }
 
-async fn deliver(hook: Webhook, id: String, body: Bytes, state: Arc<State>) {
-    let mut wait = FIRST_BACKOFF;
+/// Delivers one event to one webhook, retrying failures with doubling waits; true once
+/// the receiver accepted it.
+async fn deliver(
+    hook: Webhook,
+    id: String,
+    body: Bytes,
+    clock: coffer_types::SharedClock,
+    first_backoff: Duration,
+) -> bool {
+    let mut wait = first_backoff;
     for attempt in 1..=ATTEMPTS {
-        match post(&hook, &id, body.clone(), &state).await {
-            Ok(()) => return,
+        let timestamp = clock.now().unix_timestamp().to_string();
+        match post(&hook, &id, &timestamp, body.clone()).await {
+            Ok(()) => return true,
             Err(e) if attempt == ATTEMPTS => {
                 tracing::warn!(url = %hook.url, error = %e, "event delivery failed; giving up");
             }
@@ -193,16 +206,16 @@ async fn deliver(hook: Webhook, id: String, body: Bytes, state: Arc<State>) {
             }
         }
     }
+    false
 }
 
-async fn post(hook: &Webhook, id: &str, body: Bytes, state: &State) -> Result<(), String> {
+async fn post(hook: &Webhook, id: &str, timestamp: &str, body: Bytes) -> Result<(), String> {
     use hyper_util::client::legacy::Client;
-    let timestamp = state.clock.now().unix_timestamp().to_string();
-    let sig = signature(&hook.secret, &timestamp, &body);
+    let sig = signature(&hook.secret, timestamp, &body);
     let req = http::Request::post(hook.url.as_str())
         .header("content-type", "application/json")
         .header("x-coffer-event-id", id)
-        .header("x-coffer-timestamp", &timestamp)
+        .header("x-coffer-timestamp", timestamp)
         .header("x-coffer-signature", sig)
         .body(Full::new(body))
         .map_err(|e| e.to_string())?;
@@ -222,6 +235,64 @@ async fn post(hook: &Webhook, id: &str, body: Bytes, state: &State) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hook(url: String, source: Option<&str>) -> Webhook {
+        Webhook {
+            url,
+            secret: "s".into(),
+            source: source.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn source_filter() {
+        assert!(hook("http://x/".into(), None).wants("aws.ssm"));
+        assert!(hook("http://x/".into(), Some("aws.ssm")).wants("aws.ssm"));
+        assert!(!hook("http://x/".into(), Some("aws.ssm")).wants("aws.secretsmanager"));
+    }
+
+    /// A receiver answering the given statuses in turn; counts the requests it saw.
+    async fn receiver(statuses: Vec<u16>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = seen.clone();
+        tokio::spawn(async move {
+            for status in statuses {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let mut buf = vec![0u8; 65536];
+                let _ = sock.read(&mut buf).await.unwrap();
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                sock.write_all(reply.as_bytes()).await.unwrap();
+            }
+        });
+        (url, seen)
+    }
+
+    fn clock() -> coffer_types::SharedClock {
+        Arc::new(coffer_types::ManualClock::new(
+            time::macros::datetime!(2026-01-01 0:00 UTC),
+        ))
+    }
+
+    #[tokio::test]
+    async fn failed_deliveries_are_retried_then_given_up() {
+        let fast = Duration::from_millis(10);
+        let body = Bytes::from_static(b"{}");
+        let (url, seen) = receiver(vec![500, 503, 200]).await;
+        assert!(deliver(hook(url, None), "id".into(), body.clone(), clock(), fast).await);
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 3);
+        let (url, seen) = receiver(vec![500; ATTEMPTS as usize]).await;
+        assert!(!deliver(hook(url, None), "id".into(), body, clock(), fast).await);
+        assert_eq!(
+            seen.load(std::sync::atomic::Ordering::SeqCst),
+            ATTEMPTS as usize
+        );
+    }
 
     #[test]
     fn signature_covers_timestamp_and_body() {

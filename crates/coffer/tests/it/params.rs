@@ -1414,6 +1414,11 @@ async fn policies_act_by_the_clock_and_events_reach_signed_webhooks() {
             .contains("\"eventType\":\"AwsServiceEvent\"")),
         "no AwsServiceEvent in the trail"
     );
+    // Service events join the hash chain like every other record.
+    let mut s = s;
+    s.kill9();
+    let (ok, report) = crate::audit::verify(&s.data_dir);
+    assert!(ok, "{report}");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ use super::store::{self, ParamRecord, StoredPolicy, VersionRecord};
 use super::values::{self, ADVANCED_TIER};
 use super::{Operation, SsmError, arn, audit_param, authorize, epoch, policies, settings};
 use crate::api::{AuditInfo, Call, audit_object};
+use coffer_wire::model::JavaPattern;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -89,43 +90,8 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
         }
     };
     let tags = i.tags.unwrap_or_default();
-    let user = call.ctx.principal.arn.clone();
-    let now = call.ctx.time;
     let rec = coffer_storage::write(call.state.store.as_ref(), |t| {
-        let current = store::load(t, region, account, &name)?;
-        if current.as_ref().map(|c| c.version) != plan.base {
-            return Err(SsmError::TooManyUpdates(
-                "There are concurrent updates for the resource that you're trying to modify. Wait a few minutes and try again.".into(),
-            ));
-        }
-        let before = current.as_ref().map(|c| c.tier.clone());
-        store::recount(
-            t,
-            region,
-            account,
-            before.as_deref(),
-            Some(plan.tier),
-            store::QUOTAS,
-        )?;
-        let old = current.clone();
-        let mut rec = current.unwrap_or_else(|| fresh(&name, region, account, &tags));
-        let version = VersionRecord {
-            version: rec.version + 1,
-            value: stored.clone(),
-            kind: plan.kind.clone(),
-            key_id: plan.key_id.clone(),
-            description: plan.description.clone(),
-            allowed_pattern: plan.allowed_pattern.clone(),
-            tier: plan.tier.to_owned(),
-            data_type: plan.data_type.clone(),
-            policies: plan.policies.clone(),
-            labels: Vec::new(),
-            modified: now,
-            modified_user: user.clone(),
-        };
-        append_version(t, &mut rec, version)?;
-        store::reindex(t, old.as_ref(), Some(&rec))?;
-        Ok(rec)
+        commit(t, call, &name, &plan, &stored, &tags)
     })?;
     let operation = if plan.base.is_some() {
         "Update"
@@ -134,6 +100,48 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
     };
     super::events::parameter_changed(call, &rec, operation);
     Ok(json!({"Version": rec.version, "Tier": rec.tier}))
+}
+
+/// Writes the new version decided by `plan`, unless another write got in first.
+fn commit(
+    t: &mut dyn coffer_storage::Txn,
+    call: &Call<'_>,
+    name: &str,
+    plan: &Plan,
+    stored: &store::StoredValue,
+    tags: &[super::tags::Tag],
+) -> Result<ParamRecord, SsmError> {
+    let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
+    let current = store::load(t, region, account, name)?;
+    if current.as_ref().map(|c| c.version) != plan.base {
+        return Err(SsmError::TooManyUpdates(
+            "There are concurrent updates for the resource that you're trying to modify. Wait a few minutes and try again.".into(),
+        ));
+    }
+    if let Some(c) = &current {
+        // Labels may have moved since `plan` looked.
+        check_version_room(c)?;
+    }
+    let before = current.as_ref().map(|c| c.tier.as_str());
+    store::recount(t, region, account, before, Some(plan.tier), store::QUOTAS)?;
+    let old = current.clone();
+    let mut rec = current.unwrap_or_else(|| fresh(name, region, account, tags));
+    let version = VersionRecord {
+        version: rec.version + 1,
+        value: stored.clone(),
+        kind: plan.kind.clone(),
+        key_id: plan.key_id.clone(),
+        description: plan.description.clone(),
+        allowed_pattern: plan.allowed_pattern.clone(),
+        tier: plan.tier.to_owned(),
+        data_type: plan.data_type.clone(),
+        policies: plan.policies.clone(),
+        modified: call.ctx.time,
+        modified_user: call.ctx.principal.arn.clone(),
+    };
+    append_version(t, &mut rec, version)?;
+    store::reindex(t, old.as_ref(), Some(&rec))?;
+    Ok(rec)
 }
 
 fn fresh(
@@ -202,6 +210,51 @@ fn append_version(
 
 /// Every rule of PutParameter that does not need the value encrypted, in AWS's order.
 fn plan(call: &Call<'_>, i: &PutInput, existing: Option<&ParamRecord>) -> Result<Plan, SsmError> {
+    let kind = resolve_kind(i, existing)?;
+    let key_id = (kind == SECURE).then(|| {
+        i.key_id
+            .clone()
+            .unwrap_or_else(|| values::DEFAULT_KEY.to_owned())
+    });
+    let allowed_pattern = i
+        .allowed_pattern
+        .clone()
+        .or_else(|| existing.and_then(|e| e.allowed_pattern.clone()))
+        .filter(|p| !p.is_empty());
+    if let Some(p) = &allowed_pattern {
+        check_pattern(p, &i.value.0)?;
+    }
+    let data_type = i.data_type.clone().unwrap_or_else(|| "text".into());
+    check_data_type(&data_type, &kind, &i.value.0)?;
+    let now = call.ctx.time;
+    let policies = match &i.policies {
+        Some(text) => policies::parse(text, now)?,
+        None => existing
+            .map(|e| policies::carry_over(&e.policies, now))
+            .unwrap_or_default(),
+    };
+    let tier = resolve_tier(call, i, existing, !policies.is_empty())?;
+    if let Some(e) = existing {
+        check_version_room(e)?;
+    }
+    let description = i
+        .description
+        .clone()
+        .or_else(|| existing.and_then(|e| e.description.clone()));
+    Ok(Plan {
+        kind,
+        key_id,
+        description,
+        allowed_pattern,
+        tier,
+        data_type,
+        policies,
+        base: existing.map(|e| e.version),
+    })
+}
+
+/// Overwrite rules, and the type of the new version (a new parameter must name one).
+fn resolve_kind(i: &PutInput, existing: Option<&ParamRecord>) -> Result<String, SsmError> {
     if existing.is_some() && !i.overwrite {
         return Err(SsmError::ParameterAlreadyExists(
             "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.".into(),
@@ -226,63 +279,31 @@ fn plan(call: &Call<'_>, i: &PutInput, existing: Option<&ParamRecord>) -> Result
             "KeyId is required for SecureString type parameter only.".into(),
         ));
     }
-    let key_id = (kind == SECURE).then(|| {
-        i.key_id
-            .clone()
-            .unwrap_or_else(|| values::DEFAULT_KEY.to_owned())
-    });
-    let allowed_pattern = i
-        .allowed_pattern
-        .clone()
-        .or_else(|| existing.and_then(|e| e.allowed_pattern.clone()))
-        .filter(|p| !p.is_empty());
-    if let Some(p) = &allowed_pattern {
-        check_pattern(p, &i.value.0)?;
-    }
-    let data_type = i.data_type.clone().unwrap_or_else(|| "text".into());
-    check_data_type(&data_type, &kind, &i.value.0)?;
-    let now = call.ctx.time;
-    let policies = match &i.policies {
-        Some(text) => policies::parse(text, now)?,
-        None => existing
-            .map(|e| policies::carry_over(&e.policies, now))
-            .unwrap_or_default(),
-    };
-    // Without a tier, an advanced parameter stays advanced; a new one gets the default.
+    Ok(kind)
+}
+
+/// The tier of the new version, and its size limit. Without a tier, an advanced parameter
+/// stays advanced and a new one gets the account's default tier.
+fn resolve_tier(
+    call: &Call<'_>,
+    i: &PutInput,
+    existing: Option<&ParamRecord>,
+    has_policies: bool,
+) -> Result<&'static str, SsmError> {
     let requested = match (&i.tier, existing) {
         (Some(t), _) => t.clone(),
         (None, Some(e)) if e.tier == ADVANCED_TIER => ADVANCED_TIER.to_owned(),
         (None, _) => settings::default_tier(call)?,
     };
-    let tier = values::choose_tier(
-        &requested,
-        existing.map(|e| e.tier.as_str()),
-        i.value.0.len(),
-        !policies.is_empty(),
-    )?;
-    if !policies.is_empty() && tier != ADVANCED_TIER {
+    let current = existing.map(|e| e.tier.as_str());
+    let tier = values::choose_tier(&requested, current, i.value.0.len(), has_policies)?;
+    if has_policies && tier != ADVANCED_TIER {
         return Err(SsmError::Validation(
             "Parameter policies are supported only for the advanced-parameter tier.".into(),
         ));
     }
     values::check_size(tier, &i.value.0)?;
-    if let Some(e) = existing {
-        check_version_room(e)?;
-    }
-    let description = i
-        .description
-        .clone()
-        .or_else(|| existing.and_then(|e| e.description.clone()));
-    Ok(Plan {
-        kind,
-        key_id,
-        description,
-        allowed_pattern,
-        tier,
-        data_type,
-        policies,
-        base: existing.map(|e| e.version),
-    })
+    Ok(tier)
 }
 
 /// The hundred-version limit: the oldest version goes, unless a label holds it.
@@ -302,9 +323,12 @@ fn check_version_room(e: &ParamRecord) -> Result<(), SsmError> {
     Ok(())
 }
 
+/// The most memory a caller's AllowedPattern may compile to.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
 /// AllowedPattern is a Java regular expression the whole value must match.
 fn check_pattern(pattern: &str, value: &str) -> Result<(), SsmError> {
-    let compiled = coffer_wire::model::JavaPattern::compile(pattern).map_err(|_| {
+    let compiled = JavaPattern::compile_limited(pattern, PATTERN_SIZE_LIMIT).map_err(|_| {
         SsmError::InvalidAllowedPattern(format!(
             "The allowed pattern {pattern} is not a valid regular expression."
         ))
@@ -678,6 +702,11 @@ mod tests {
         ));
         assert!(matches!(
             check_pattern("(", "x"),
+            Err(SsmError::InvalidAllowedPattern(_))
+        ));
+        // A pattern whose automaton would be huge is refused, not built.
+        assert!(matches!(
+            check_pattern("(\\w{500}){500}", "x"),
             Err(SsmError::InvalidAllowedPattern(_))
         ));
         assert!(check_data_type("text", "String", "x").is_ok());

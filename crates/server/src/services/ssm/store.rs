@@ -91,7 +91,6 @@ pub struct VersionRecord {
     pub tier: String,
     pub data_type: String,
     pub policies: Vec<StoredPolicy>,
-    pub labels: Vec<String>,
     pub modified: OffsetDateTime,
     pub modified_user: String,
 }

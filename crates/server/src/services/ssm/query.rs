@@ -88,17 +88,7 @@ fn validate(filters: &[StringFilter], usage: Use) -> Result<Vec<Filter>, SsmErro
 
 fn one(f: &StringFilter, usage: Use) -> Result<Filter, SsmError> {
     let key = f.key.as_str();
-    let by_path_keys = ["Type", "KeyId", "Label"];
-    let allowed = match usage {
-        Use::ByPath => by_path_keys.contains(&key),
-        Use::Describe => key != "Label",
-    };
-    if !allowed {
-        return Err(SsmError::InvalidFilterKey(match usage {
-            Use::ByPath => "The following filter key is not valid: {key}. Valid filter keys include: [Type, KeyId, Label].".replace("{key}", key),
-            Use::Describe => format!("The following filter key is not valid: {key}. Valid filter keys include: [Name, Path, Type, KeyId, Tier, DataType, tag:<key>]."),
-        }));
-    }
+    check_key(key, usage)?;
     let values = f.values.clone().unwrap_or_default();
     let tag = key.strip_prefix("tag:");
     if values.is_empty() && tag.is_none() {
@@ -106,71 +96,108 @@ fn one(f: &StringFilter, usage: Use) -> Result<Filter, SsmError> {
             "The following filter values are missing : null for filter key {key}."
         )));
     }
-    let option = |allowed: &[&str], default: &str| -> Result<String, SsmError> {
-        let o = f.option.clone().unwrap_or_else(|| default.to_owned());
-        if allowed.contains(&o.as_str()) {
-            Ok(o)
-        } else {
-            Err(SsmError::InvalidFilterOption(
-                "The specified filter option isn't valid. Valid options are Equals and BeginsWith. For Path filter, valid options are Recursive and OneLevel.".into(),
-            ))
-        }
-    };
+    let given = f.option.as_deref();
     let eq_begins: &[&str] = &["Equals", "BeginsWith"];
     Ok(match key {
         "Name" => Filter::Name {
-            option: option(&["Equals", "BeginsWith", "Contains"], "Equals")?,
+            option: option(given, &["Equals", "BeginsWith", "Contains"], "Equals")?,
             values,
         },
         "Path" => {
-            let recursive = option(&["Recursive", "OneLevel"], "OneLevel")? == "Recursive";
+            let recursive = option(given, &["Recursive", "OneLevel"], "OneLevel")? == "Recursive";
             for v in &values {
                 check_path(v)?;
             }
             Filter::Path { recursive, values }
         }
         "Label" => {
-            option(&["Equals"], "Equals")?;
+            option(given, &["Equals"], "Equals")?;
             Filter::Label { values }
         }
-        "Type" | "Tier" => {
-            let (field, valid) = if key == "Type" {
-                (Field::Type, &TYPES)
-            } else {
-                (Field::Tier, &TIERS)
-            };
-            let opt = option(eq_begins, "Equals")?;
-            if opt == "Equals"
-                && let Some(bad) = values.iter().find(|v| !valid.contains(&v.as_str()))
-            {
-                return Err(SsmError::InvalidFilterValue(format!(
-                    "The following filter value is not valid: {bad}. Valid values include: [{}].",
-                    valid.join(", ")
-                )));
-            }
-            Filter::Field {
-                field,
-                option: opt,
-                values,
-            }
-        }
-        "KeyId" => Filter::Field {
-            field: Field::KeyId,
-            option: option(eq_begins, "Equals")?,
+        "Type" => enumerated(
+            Field::Type,
+            &TYPES,
+            option(given, eq_begins, "Equals")?,
             values,
-        },
-        "DataType" => Filter::Field {
-            field: Field::DataType,
-            option: option(eq_begins, "Equals")?,
+        )?,
+        "Tier" => enumerated(
+            Field::Tier,
+            &TIERS,
+            option(given, eq_begins, "Equals")?,
+            values,
+        )?,
+        "KeyId" | "DataType" => Filter::Field {
+            field: if key == "KeyId" {
+                Field::KeyId
+            } else {
+                Field::DataType
+            },
+            option: option(given, eq_begins, "Equals")?,
             values,
         },
         _ => {
-            option(&["Equals"], "Equals")?;
+            option(given, &["Equals"], "Equals")?;
             Filter::Tag {
                 key: tag.unwrap_or_default().to_owned(),
                 values,
             }
         }
+    })
+}
+
+/// The keys each operation accepts: GetParametersByPath only Type, KeyId and Label;
+/// DescribeParameters all but Label.
+fn check_key(key: &str, usage: Use) -> Result<(), SsmError> {
+    let (allowed, valid) = match usage {
+        Use::ByPath => (
+            ["Type", "KeyId", "Label"].contains(&key),
+            "[Type, KeyId, Label]",
+        ),
+        Use::Describe => (
+            key != "Label",
+            "[Name, Path, Type, KeyId, Tier, DataType, tag:<key>]",
+        ),
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(SsmError::InvalidFilterKey(format!(
+        "The following filter key is not valid: {key}. Valid filter keys include: {valid}."
+    )))
+}
+
+/// The filter's option (or the key's default), which must be one the key supports.
+fn option(given: Option<&str>, allowed: &[&str], default: &str) -> Result<String, SsmError> {
+    let o = given.unwrap_or(default);
+    if allowed.contains(&o) {
+        Ok(o.to_owned())
+    } else {
+        Err(SsmError::InvalidFilterOption(
+            "The specified filter option isn't valid. Valid options are Equals and BeginsWith. For Path filter, valid options are Recursive and OneLevel.".into(),
+        ))
+    }
+}
+
+/// A filter on a field with a fixed set of values (Type, Tier): with `Equals`, every value
+/// must be one of them.
+fn enumerated(
+    field: Field,
+    valid: &[&str],
+    option: String,
+    values: Vec<String>,
+) -> Result<Filter, SsmError> {
+    if option == "Equals"
+        && let Some(bad) = values.iter().find(|v| !valid.contains(&v.as_str()))
+    {
+        return Err(SsmError::InvalidFilterValue(format!(
+            "The following filter value is not valid: {bad}. Valid values include: [{}].",
+            valid.join(", ")
+        )));
+    }
+    Ok(Filter::Field {
+        field,
+        option,
+        values,
     })
 }
 

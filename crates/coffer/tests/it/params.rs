@@ -956,6 +956,11 @@ async fn by_path_describe_filters_and_paging() {
         err(ssm.describe_parameters().max_results(51).send().await).0,
         "ValidationException"
     );
+    let shared = ssm.describe_parameters().shared(true).send().await.unwrap();
+    assert!(
+        shared.parameters().is_empty(),
+        "nothing is shared with the caller"
+    );
     let page = ssm
         .describe_parameters()
         .max_results(3)

@@ -410,6 +410,8 @@ pub struct DescribeInput {
     parameter_filters: Vec<StringFilter>,
     max_results: Option<usize>,
     next_token: Option<String>,
+    #[serde(default)]
+    shared: bool,
 }
 
 pub fn describe(
@@ -438,6 +440,10 @@ pub fn describe(
     );
     authorize(call, Operation::DescribeParameters, &resource)?;
     let max = i.max_results.unwrap_or(50);
+    // `Shared` lists parameters other accounts share with the caller; coffer shares none.
+    if i.shared {
+        return Ok(json!({ "Parameters": [] }));
+    }
     let keep = |p: &ParamRecord| filters.iter().all(|f| f.matches(p));
     let (found, next) = page(call, "", i.next_token.as_deref(), max, &keep)?;
     let list: Vec<Value> = found.iter().map(metadata_json).collect();

@@ -163,16 +163,26 @@ impl Config {
     }
 }
 
-/// Webhooks are delivered over plain HTTP (typically to a local relay); the secret signs
-/// every delivery, so it cannot be empty.
+/// Webhooks take `http://` or `https://` URLs (an https one needs a usable CA file, checked
+/// here so a mistake shows at start); the secret signs every delivery, so it cannot be empty.
 fn events(e: crate::events::EventsConfig) -> Result<crate::events::EventsConfig, ConfigError> {
     for h in &e.webhooks {
-        let ok = h.url.starts_with("http://") && h.url.parse::<http::Uri>().is_ok();
-        if !ok {
+        let scheme_ok = h.url.starts_with("http://") || h.url.starts_with("https://");
+        if !scheme_ok || h.url.parse::<http::Uri>().is_err() {
             return Err(invalid(
                 "events.webhooks.url",
                 h.url.clone(),
-                "expected an http:// URL",
+                "expected an http:// or https:// URL",
+            ));
+        }
+        if h.tls().is_err() {
+            return Err(invalid(
+                "events.webhooks.ca-file",
+                h.ca_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                "an https:// webhook needs a readable PEM file of CA certificates",
             ));
         }
         if h.secret.is_empty() {
@@ -333,6 +343,11 @@ mod tests {
         let bad: RawConfig =
             toml::from_str("[[events.webhooks]]\nurl = \"ftp://x\"\nsecret = \"s\"\n").unwrap();
         assert!(Config::validate(bad.overlay(raw())).is_err());
+        let no_ca: RawConfig = toml::from_str(
+            "[[events.webhooks]]\nurl = \"https://x/\"\nsecret = \"s\"\nca-file = \"/nonexistent.pem\"\n",
+        )
+        .unwrap();
+        assert!(Config::validate(no_ca.overlay(raw())).is_err());
         let empty: RawConfig =
             toml::from_str("[[events.webhooks]]\nurl = \"http://x/\"\nsecret = \"\"\n").unwrap();
         assert!(Config::validate(empty.overlay(raw())).is_err());

@@ -18,6 +18,7 @@ use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::borrow::Cow;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -52,12 +53,40 @@ pub struct Webhook {
     pub secret: String,
     /// Deliver only events whose `source` is this (e.g. `aws.ssm`); all when absent.
     pub source: Option<String>,
+    /// For an `https://` URL: the PEM file of the CAs to trust (default: the system bundle).
+    #[serde(rename = "ca-file")]
+    pub ca_file: Option<PathBuf>,
 }
+
+/// Where the system's CA bundle usually is (Debian/Ubuntu, Fedora/RHEL, Alpine/macOS).
+const SYSTEM_CA_BUNDLES: [&str; 3] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/cert.pem",
+];
 
 impl Webhook {
     /// Whether this webhook takes events from `source`.
     pub fn wants(&self, source: &str) -> bool {
         self.source.as_deref().is_none_or(|s| s == source)
+    }
+
+    /// The TLS client configuration of an `https://` webhook (`None` for `http://`).
+    pub fn tls(&self) -> Result<Option<Arc<rustls::ClientConfig>>, String> {
+        if !self.url.starts_with("https://") {
+            return Ok(None);
+        }
+        let ca = match &self.ca_file {
+            Some(p) => p.clone(),
+            None => SYSTEM_CA_BUNDLES
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists())
+                .ok_or("no ca-file given and no system CA bundle found")?,
+        };
+        coffer_tls::client_config(&ca)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -128,7 +157,31 @@ pub fn start(state: Arc<State>) {
     }
 }
 
+/// A webhook with its TLS configuration, built once.
+#[derive(Clone)]
+struct Target {
+    hook: Webhook,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+fn targets(hooks: &[Webhook]) -> Vec<Target> {
+    hooks
+        .iter()
+        .filter_map(|h| match h.tls() {
+            Ok(tls) => Some(Target {
+                hook: h.clone(),
+                tls,
+            }),
+            Err(e) => {
+                tracing::error!(url = %h.url, error = %e, "webhook disabled: no TLS configuration");
+                None
+            }
+        })
+        .collect()
+}
+
 async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<ServiceEvent>) {
+    let targets = targets(&state.config.events.webhooks);
     while let Some(event) = rx.recv().await {
         let id = uuid::Uuid::new_v4().to_string();
         let body = envelope(&event, &id);
@@ -136,14 +189,11 @@ async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<ServiceEvent>) {
             tracing::error!(error = %e, "could not record a service event in the audit trail");
         }
         let bytes = Bytes::from(body.to_string());
-        for hook in state.config.events.webhooks.iter() {
-            if !hook.wants(event.source) {
-                continue;
-            }
+        for target in targets.iter().filter(|t| t.hook.wants(event.source)) {
             // Each delivery retries on its own, so a slow receiver delays no other.
             let clock = state.clock.clone();
-            let (hook, id, bytes) = (hook.clone(), id.clone(), bytes.clone());
-            tokio::spawn(deliver(hook, id, bytes, clock, FIRST_BACKOFF));
+            let (target, id, bytes) = (target.clone(), id.clone(), bytes.clone());
+            tokio::spawn(deliver(target, id, bytes, clock, FIRST_BACKOFF));
         }
     }
 }
@@ -185,22 +235,31 @@ fn audit_record(e: &ServiceEvent, body: &Value) -> AuditEvent {
 /// Delivers one event to one webhook, retrying failures with doubling waits; true once
 /// the receiver accepted it.
 async fn deliver(
-    hook: Webhook,
+    target: Target,
     id: String,
     body: Bytes,
     clock: coffer_types::SharedClock,
     first_backoff: Duration,
 ) -> bool {
+    let url = &target.hook.url;
     let mut wait = first_backoff;
     for attempt in 1..=ATTEMPTS {
         let timestamp = clock.now().unix_timestamp().to_string();
-        match post(&hook, &id, &timestamp, body.clone()).await {
-            Ok(()) => return true,
-            Err(e) if attempt == ATTEMPTS => {
-                tracing::warn!(url = %hook.url, error = %e, "event delivery failed; giving up");
+        let req = request(&target.hook, &id, &timestamp, body.clone());
+        let sent = match req {
+            Ok(req) => send(req, target.tls.clone()).await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(status) if status.is_success() => return true,
+            Ok(status) if attempt == ATTEMPTS => {
+                tracing::warn!(%url, %status, "event delivery refused; giving up");
             }
-            Err(e) => {
-                tracing::debug!(url = %hook.url, error = %e, attempt, "event delivery failed; retrying");
+            Err(e) if attempt == ATTEMPTS => {
+                tracing::warn!(%url, error = %e, "event delivery failed; giving up");
+            }
+            _ => {
+                tracing::debug!(%url, attempt, "event delivery failed; retrying");
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
@@ -209,27 +268,85 @@ async fn deliver(
     false
 }
 
-async fn post(hook: &Webhook, id: &str, timestamp: &str, body: Bytes) -> Result<(), String> {
-    use hyper_util::client::legacy::Client;
+fn request(
+    hook: &Webhook,
+    id: &str,
+    timestamp: &str,
+    body: Bytes,
+) -> Result<http::Request<Full<Bytes>>, String> {
+    let uri: http::Uri = hook.url.parse().map_err(|e| format!("{e}"))?;
+    let host = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .unwrap_or_default();
     let sig = signature(&hook.secret, timestamp, &body);
-    let req = http::Request::post(hook.url.as_str())
+    http::Request::post(uri)
+        .header("host", host)
         .header("content-type", "application/json")
         .header("x-coffer-event-id", id)
         .header("x-coffer-timestamp", timestamp)
         .header("x-coffer-signature", sig)
         .body(Full::new(body))
-        .map_err(|e| e.to_string())?;
-    let client: Client<_, Full<Bytes>> =
-        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-    let resp = tokio::time::timeout(TIMEOUT, client.request(req))
+        .map_err(|e| e.to_string())
+}
+
+/// Sends `req` over plain HTTP, or over TLS with `tls`; the response status.
+async fn send(
+    req: http::Request<Full<Bytes>>,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<http::StatusCode, String> {
+    let exchange = async {
+        match tls {
+            None => {
+                use hyper_util::client::legacy::Client;
+                let client: Client<_, Full<Bytes>> =
+                    Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+                client
+                    .request(req)
+                    .await
+                    .map(|r| r.status())
+                    .map_err(|e| e.to_string())
+            }
+            Some(config) => send_tls(req, config).await,
+        }
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
         .await
         .map_err(|_| "timed out".to_string())?
+}
+
+async fn send_tls(
+    mut req: http::Request<Full<Bytes>>,
+    config: Arc<rustls::ClientConfig>,
+) -> Result<http::StatusCode, String> {
+    let uri = req.uri().clone();
+    let host = uri
+        .host()
+        .ok_or("no host in the URL")?
+        .trim_matches(['[', ']']);
+    let port = uri.port_u16().unwrap_or(443);
+    let name =
+        rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
+    let tcp = tokio::net::TcpStream::connect((host, port))
+        .await
         .map_err(|e| e.to_string())?;
-    if resp.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("status {}", resp.status()))
-    }
+    let stream = coffer_tls::tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    // On a connection of its own, the request names only the path.
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    *req.uri_mut() = path.parse().map_err(|e| format!("{e}"))?;
+    sender
+        .send_request(req)
+        .await
+        .map(|r| r.status())
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -241,6 +358,14 @@ mod tests {
             url,
             secret: "s".into(),
             source: source.map(Into::into),
+            ca_file: None,
+        }
+    }
+
+    fn plain(url: String) -> Target {
+        Target {
+            hook: hook(url, None),
+            tls: None,
         }
     }
 
@@ -284,14 +409,91 @@ mod tests {
         let fast = Duration::from_millis(10);
         let body = Bytes::from_static(b"{}");
         let (url, seen) = receiver(vec![500, 503, 200]).await;
-        assert!(deliver(hook(url, None), "id".into(), body.clone(), clock(), fast).await);
+        assert!(deliver(plain(url), "id".into(), body.clone(), clock(), fast).await);
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 3);
         let (url, seen) = receiver(vec![500; ATTEMPTS as usize]).await;
-        assert!(!deliver(hook(url, None), "id".into(), body, clock(), fast).await);
+        assert!(!deliver(plain(url), "id".into(), body, clock(), fast).await);
         assert_eq!(
             seen.load(std::sync::atomic::Ordering::SeqCst),
             ATTEMPTS as usize
         );
+    }
+
+    /// Keys in the clear: the test's certificates protect nothing.
+    struct NoSeal;
+    impl coffer_tls::KeySealer for NoSeal {
+        fn seal(&self, _purpose: &str, plaintext: &[u8]) -> Vec<u8> {
+            plaintext.to_vec()
+        }
+        fn open(
+            &self,
+            _purpose: &str,
+            sealed: &[u8],
+        ) -> Result<zeroize::Zeroizing<Vec<u8>>, coffer_tls::SealError> {
+            Ok(zeroize::Zeroizing::new(sealed.to_vec()))
+        }
+    }
+
+    /// A local CA and an HTTPS receiver with a certificate it issued for 127.0.0.1; the
+    /// receiver answers 200 to each request and counts them.
+    async fn tls_receiver(
+        dir: &std::path::Path,
+    ) -> (String, PathBuf, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let material = coffer_tls::load_or_generate(dir, &[], now, &NoSeal).unwrap();
+        let ca = material.ca_cert_path().unwrap().to_path_buf();
+        let acceptor = coffer_tls::tokio_rustls::TlsAcceptor::from(
+            coffer_tls::server_config(&material).unwrap(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}/hook", listener.local_addr().unwrap());
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let (sock, _) = listener.accept().await.unwrap();
+                let Ok(mut tls) = acceptor.accept(sock).await else {
+                    continue;
+                };
+                let mut buf = vec![0u8; 65536];
+                let _ = tls.read(&mut buf).await;
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = tls
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = tls.shutdown().await;
+            }
+        });
+        (url, ca, seen)
+    }
+
+    #[tokio::test]
+    async fn https_webhooks_trust_only_their_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let (url, ca, seen) = tls_receiver(&dir.path().join("a")).await;
+        let mut h = hook(url.clone(), None);
+        h.ca_file = Some(ca);
+        let target = Target {
+            tls: h.tls().unwrap(),
+            hook: h,
+        };
+        let body = Bytes::from_static(b"{}");
+        let fast = Duration::from_millis(10);
+        assert!(deliver(target, "id".into(), body.clone(), clock(), fast).await);
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Another CA's certificate is refused: the handshake fails, nothing is delivered.
+        let other = tempfile::tempdir().unwrap();
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let m = coffer_tls::load_or_generate(other.path(), &[], now, &NoSeal).unwrap();
+        let mut h = hook(url, None);
+        h.ca_file = Some(m.ca_cert_path().unwrap().to_path_buf());
+        let target = Target {
+            tls: h.tls().unwrap(),
+            hook: h,
+        };
+        assert!(!deliver(target, "id".into(), body, clock(), fast).await);
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -9,4 +9,5 @@ cargo build --locked --bin coffer
 bash scripts/smoke.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
 bash scripts/smoke-kms.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
 bash scripts/smoke-secrets.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
+bash scripts/smoke-params.sh "${CARGO_TARGET_DIR:-target}/debug/coffer"
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -78,6 +78,7 @@ impl ServerArgs {
             log: self.log.clone(),
             // Only from the configuration file: it is a table, not a flag.
             secretsmanager: None,
+            events: None,
         }
     }
 }

@@ -112,6 +112,7 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
         audit,
         metrics: Default::default(),
         services: crate::services::all(),
+        events: Default::default(),
         node_id: uuid::Uuid::new_v4().to_string(),
     });
     Ok(Startup {

@@ -42,6 +42,8 @@ pub struct RawConfig {
     pub log: Option<String>,
     /// `[secretsmanager]`: rotation functions (webhooks) by name.
     pub secretsmanager: Option<SecretsManagerSettings>,
+    /// Event delivery targets (`[[events.webhooks]]`).
+    pub events: Option<crate::events::EventsConfig>,
 }
 
 /// Secrets Manager settings. A rotation function named in a secret's
@@ -82,6 +84,7 @@ impl RawConfig {
             test_clock: other.test_clock.or(self.test_clock),
             log: other.log.or(self.log),
             secretsmanager: other.secretsmanager.or(self.secretsmanager),
+            events: other.events.or(self.events),
         }
     }
 }
@@ -126,6 +129,7 @@ pub struct Config {
     pub test_clock: bool,
     pub log: String,
     pub secretsmanager: SecretsManagerSettings,
+    pub events: crate::events::EventsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,10 +180,44 @@ impl Config {
             test_clock: raw.test_clock.unwrap_or(false),
             log: raw.log.unwrap_or_else(|| "info".into()),
             secretsmanager: secretsmanager(raw.secretsmanager.unwrap_or_default())?,
+            events: events(raw.events.unwrap_or_default())?,
             dev,
             data_dir,
         })
     }
+}
+
+/// Webhooks take `http://` or `https://` URLs (an https one needs a usable CA file, checked
+/// here so a mistake shows at start); the secret signs every delivery, so it cannot be empty.
+fn events(e: crate::events::EventsConfig) -> Result<crate::events::EventsConfig, ConfigError> {
+    for h in &e.webhooks {
+        let scheme_ok = h.url.starts_with("http://") || h.url.starts_with("https://");
+        if !scheme_ok || h.url.parse::<http::Uri>().is_err() {
+            return Err(invalid(
+                "events.webhooks.url",
+                h.url.clone(),
+                "expected an http:// or https:// URL",
+            ));
+        }
+        if h.tls().is_err() {
+            return Err(invalid(
+                "events.webhooks.ca-file",
+                h.ca_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                "an https:// webhook needs a readable PEM file of CA certificates",
+            ));
+        }
+        if h.secret.is_empty() {
+            return Err(invalid(
+                "events.webhooks.secret",
+                "",
+                "a webhook needs a signing secret",
+            ));
+        }
+    }
+    Ok(e)
 }
 
 fn read_file(p: &Path) -> Result<RawConfig, ConfigError> {
@@ -337,6 +375,28 @@ mod tests {
             data_dir: Some("/tmp/x".into()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn webhooks_from_toml() {
+        let file: RawConfig = toml::from_str(
+            "[[events.webhooks]]\nurl = \"http://127.0.0.1:9000/h\"\nsecret = \"s\"\nsource = \"aws.ssm\"\n",
+        )
+        .unwrap();
+        let c = Config::validate(file.overlay(raw())).unwrap();
+        assert_eq!(c.events.webhooks.len(), 1);
+        assert_eq!(c.events.webhooks[0].source.as_deref(), Some("aws.ssm"));
+        let bad: RawConfig =
+            toml::from_str("[[events.webhooks]]\nurl = \"ftp://x\"\nsecret = \"s\"\n").unwrap();
+        assert!(Config::validate(bad.overlay(raw())).is_err());
+        let no_ca: RawConfig = toml::from_str(
+            "[[events.webhooks]]\nurl = \"https://x/\"\nsecret = \"s\"\nca-file = \"/nonexistent.pem\"\n",
+        )
+        .unwrap();
+        assert!(Config::validate(no_ca.overlay(raw())).is_err());
+        let empty: RawConfig =
+            toml::from_str("[[events.webhooks]]\nurl = \"http://x/\"\nsecret = \"\"\n").unwrap();
+        assert!(Config::validate(empty.overlay(raw())).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod blocking;
 pub mod bootstrap;
 pub mod config;
 pub mod credential_cache;
+pub mod events;
 pub mod fsutil;
 pub mod identity;
 pub mod metrics;
@@ -45,6 +46,8 @@ pub struct State {
     pub audit: Arc<AuditLog>,
     pub metrics: metrics::Metrics,
     pub services: Vec<Arc<dyn Service>>,
+    /// Service events waiting for delivery (see `events`).
+    pub events: events::Bus,
     /// Identifies this node in scheduler leases.
     pub node_id: String,
 }

@@ -123,6 +123,7 @@ pub fn foundation_jobs() -> Vec<Job> {
     }];
     jobs.extend(crate::services::kms::jobs::jobs());
     jobs.extend(crate::services::secretsmanager::jobs::jobs());
+    jobs.extend(crate::services::ssm::policies::jobs());
     jobs
 }
 

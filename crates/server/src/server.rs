@@ -48,6 +48,7 @@ pub async fn run(state: Arc<State>, tls: Arc<rustls::ServerConfig>) -> std::io::
         crate::config::PlainHttp::Allow => PlainHttpPolicy::Allow,
         crate::config::PlainHttp::LoopbackOnly => PlainHttpPolicy::LoopbackOnly,
     };
+    crate::events::start(state.clone());
     let task = tokio::spawn(accept_loop(listener, state, acceptor, plain, rx));
     Ok(Running {
         addr,

@@ -16,7 +16,8 @@ mod tests;
 
 use crate::error::{Protocol, WireError};
 use crate::json;
-use java_regex::{JavaPattern, PatternError};
+pub use java_regex::JavaPattern;
+use java_regex::PatternError;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use std::collections::{BTreeMap, HashMap};

@@ -218,7 +218,7 @@ fn collect_ids(v: &serde_json::Value, ids: &mut HashSet<String>) {
     }
 }
 
-fn verify(data_dir: &Path) -> (bool, String) {
+pub fn verify(data_dir: &Path) -> (bool, String) {
     let out = Command::new(bin())
         .args(["audit", "verify", "--data-dir"])
         .arg(data_dir)

@@ -139,6 +139,16 @@ impl TestServer {
         aws_sdk_kms::Client::from_conf(conf)
     }
 
+    pub fn ssm(&self, c: &Creds) -> aws_sdk_ssm::Client {
+        let conf = aws_sdk_ssm::Config::builder()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(c.sdk())
+            .build();
+        aws_sdk_ssm::Client::from_conf(conf)
+    }
+
     /// A KMS client for another region of the same server.
     pub fn kms_in(&self, c: &Creds, region: &str) -> aws_sdk_kms::Client {
         let conf = aws_sdk_kms::Config::builder()

@@ -15,6 +15,7 @@ mod authz;
 mod kit;
 mod kms;
 mod kms_matrix;
+mod params;
 mod plaintext;
 mod secrets;
 mod unseal;

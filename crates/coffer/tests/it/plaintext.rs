@@ -20,6 +20,42 @@ async fn mint_secrets(s: &TestServer) -> Vec<Vec<u8>> {
         .collect();
     out.extend(kms_secrets(s).await);
     out.extend(secrets_manager_values(s).await);
+    out.extend(parameter_secrets(s).await);
+    out
+}
+
+/// SecureString parameters, every version of them: standard tier (KMS Encrypt) and
+/// advanced tier (envelope encryption), with the default key and a customer key.
+async fn parameter_secrets(s: &TestServer) -> Vec<Vec<u8>> {
+    use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+    let ssm = s.ssm(&s.admin);
+    let mut out = Vec::new();
+    for (name, tier) in [
+        ("/pt/standard", ParameterTier::Standard),
+        ("/pt/advanced", ParameterTier::Advanced),
+    ] {
+        for v in 0..3 {
+            let secret = format!("ssm-secure-{name}-v{v}-4c8e1a9d2f6b3075");
+            ssm.put_parameter()
+                .name(name)
+                .value(&secret)
+                .r#type(ParameterType::SecureString)
+                .tier(tier.clone())
+                .overwrite(v > 0)
+                .send()
+                .await
+                .unwrap();
+            out.push(secret.into_bytes());
+        }
+        let h = ssm
+            .get_parameter_history()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(h.parameters().len(), 3);
+    }
     out
 }
 

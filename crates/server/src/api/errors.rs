@@ -207,3 +207,46 @@ pub fn protocol_mismatch(service: &str) -> Outcome {
         },
     }
 }
+
+/// Parameter Store: every client error is a 400 (AWS's SSM answers 400 for all of them).
+pub fn ssm(e: &crate::services::ssm::SsmError) -> WireError {
+    use crate::services::ssm::SsmError as E;
+    let msg = e.to_string();
+    let code = match e {
+        E::Validation(_) => "ValidationException",
+        E::ParameterNotFound(_) => "ParameterNotFound",
+        E::ParameterAlreadyExists(_) => "ParameterAlreadyExists",
+        E::ParameterVersionNotFound(_) => "ParameterVersionNotFound",
+        E::ParameterLimitExceeded(_) => "ParameterLimitExceeded",
+        E::ParameterMaxVersionLimitExceeded(_) => "ParameterMaxVersionLimitExceeded",
+        E::ParameterVersionLabelLimitExceeded(_) => "ParameterVersionLabelLimitExceeded",
+        E::ParameterPatternMismatch(_) => "ParameterPatternMismatchException",
+        E::InvalidAllowedPattern(_) => "InvalidAllowedPatternException",
+        E::HierarchyLevelLimitExceeded(_) => "HierarchyLevelLimitExceededException",
+        E::InvalidKeyId(_) => "InvalidKeyId",
+        E::InvalidFilterKey(_) => "InvalidFilterKey",
+        E::InvalidFilterOption(_) => "InvalidFilterOption",
+        E::InvalidFilterValue(_) => "InvalidFilterValue",
+        E::InvalidNextToken(_) => "InvalidNextToken",
+        E::InvalidResourceId(_) => "InvalidResourceId",
+        E::InvalidResourceType(_) => "InvalidResourceType",
+        E::TooManyTags(_) => "TooManyTagsError",
+        E::ServiceSettingNotFound(_) => "ServiceSettingNotFound",
+        E::InvalidPolicyType(_) => "InvalidPolicyTypeException",
+        E::InvalidPolicyAttribute(_) => "InvalidPolicyAttributeException",
+        E::PoliciesLimitExceeded(_) => "PoliciesLimitExceededException",
+        E::IncompatiblePolicy(_) => "IncompatiblePolicyException",
+        E::TooManyUpdates(_) => "TooManyUpdates",
+        E::AccessDenied(_) => "AccessDeniedException",
+        E::Wire(w) => return w.clone(),
+        E::Internal(i) => {
+            tracing::error!(error = %i, "ssm internal error");
+            return WireError::receiver(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalServerError",
+                "An internal error occurred.",
+            );
+        }
+    };
+    wire(StatusCode::BAD_REQUEST, code, msg)
+}

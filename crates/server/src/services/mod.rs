@@ -5,6 +5,7 @@ pub mod cloudtrail;
 pub mod iam;
 pub mod kms;
 pub mod secretsmanager;
+pub mod ssm;
 pub mod sts;
 
 use crate::api::Service;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Arc<dyn Service>> {
         Arc::new(cloudtrail::CloudTrail),
         Arc::new(kms::Kms),
         Arc::new(secretsmanager::SecretsManager),
+        Arc::new(ssm::Ssm),
     ]
 }
 

@@ -43,6 +43,14 @@ pub struct JavaPattern {
 impl JavaPattern {
     /// Rewrites and compiles `pattern`.
     pub fn compile(pattern: &str) -> Result<Self, PatternError> {
+        Self::compile_limited(pattern, SIZE_LIMIT)
+    }
+
+    /// As `compile`, with a bound (bytes) on the compiled automaton: for patterns that
+    /// callers supply (Parameter Store's AllowedPattern), so one request cannot make the
+    /// server build a huge one.
+    pub fn compile_limited(pattern: &str, size_limit: usize) -> Result<Self, PatternError> {
+        let build = |source: &str| build(source, size_limit);
         let fail = |reason: String| PatternError {
             pattern: pattern.to_owned(),
             reason,
@@ -81,10 +89,10 @@ impl JavaPattern {
     }
 }
 
-fn build(source: &str) -> Result<Regex, String> {
+fn build(source: &str, size_limit: usize) -> Result<Regex, String> {
     RegexBuilder::new(source)
-        .size_limit(SIZE_LIMIT)
-        .dfa_size_limit(SIZE_LIMIT)
+        .size_limit(size_limit)
+        .dfa_size_limit(size_limit)
         .build()
         .map_err(|e| e.to_string())
 }

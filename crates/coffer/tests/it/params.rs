@@ -1152,20 +1152,65 @@ async fn identity_policies_authorize_each_parameter() {
 }
 
 #[tokio::test]
-async fn secrets_manager_reference_seam() {
+async fn secrets_manager_references() {
     let s = TestServer::start();
     let ssm = s.ssm(&s.admin);
     let name = "/aws/reference/secretsmanager/app-secret";
     let (code, msg) = err(ssm.get_parameter().name(name).send().await);
     assert_eq!(code, "ValidationException");
     assert!(msg.contains("WithDecryption"), "{msg}");
-    let (code, _) = err(ssm
+    let get = |n: &str| {
+        ssm.get_parameter()
+            .name(n.to_owned())
+            .with_decryption(true)
+            .send()
+    };
+    let (code, _) = err(get(name).await);
+    assert_eq!(code, "ParameterNotFound");
+    // A real secret, read through Parameter Store: current, by stage, by version id.
+    let sm = crate::secrets::sm(&s, &s.admin);
+    let created = sm
+        .create_secret()
+        .name("app-secret")
+        .secret_string("v1-value")
+        .send()
+        .await
+        .unwrap();
+    let v1 = created.version_id().unwrap().to_owned();
+    sm.put_secret_value()
+        .secret_id("app-secret")
+        .secret_string("v2-value")
+        .send()
+        .await
+        .unwrap();
+    let p = get(name).await.unwrap().parameter.unwrap();
+    assert_eq!(p.value(), Some("v2-value"));
+    assert_eq!(p.r#type(), Some(&ParameterType::SecureString));
+    assert_eq!(p.arn(), created.arn());
+    assert!(p.source_result().unwrap().contains("\"AWSCURRENT\""));
+    let prev = get(&format!("{name}:AWSPREVIOUS")).await.unwrap();
+    let prev = prev.parameter.unwrap();
+    assert_eq!(prev.value(), Some("v1-value"));
+    assert_eq!(prev.selector(), Some(":AWSPREVIOUS"));
+    let by_id = get(&format!("{name}:{v1}")).await.unwrap();
+    assert_eq!(by_id.parameter.unwrap().value(), Some("v1-value"));
+    let (code, _) = err(get(&format!("{name}:NOSUCHSTAGE")).await);
+    assert_eq!(code, "ParameterNotFound");
+    // The secret's own authorization applies: a user without GetSecretValue is refused.
+    let (reader, _) = crate::authz::user_with_policy(
+        &s,
+        "ssm-only",
+        Some(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"*"}]}"#),
+    )
+    .await;
+    let (code, _) = err(s
+        .ssm(&reader)
         .get_parameter()
         .name(name)
         .with_decryption(true)
         .send()
         .await);
-    assert_eq!(code, "ParameterNotFound");
+    assert_eq!(code, "AccessDeniedException");
 }
 
 /// A webhook receiver: every request's headers and body, answered with 200.

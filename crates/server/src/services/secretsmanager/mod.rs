@@ -25,6 +25,7 @@ mod versions;
 mod wire;
 
 pub use error::SmError;
+pub use versions::value_for_reference;
 
 use crate::api::{ApiInput, AuditInfo, Call, Outcome, Reply, Service};
 use coffer_wire::Protocol;

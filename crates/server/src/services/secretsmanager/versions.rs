@@ -266,6 +266,24 @@ fn note_access(call: &Call<'_>, s: &SecretRecord, vid: &str) -> Result<(), SmErr
     })
 }
 
+/// A secret's value as Parameter Store's `/aws/reference/secretsmanager/<id>[:selector]`
+/// reads it for its caller: the selector names a staging label or, failing that, a version
+/// id, as AWS's pass-through does. Authorization and decryption are GetSecretValue's.
+pub fn value_for_reference(
+    call: &Call<'_>,
+    secret_id: &str,
+    selector: Option<&str>,
+    audit: &mut AuditInfo,
+) -> Result<Map<String, Value>, SmError> {
+    match selector {
+        None => get_one(call, secret_id, None, None, audit),
+        Some(sel) => match get_one(call, secret_id, None, Some(sel), audit) {
+            Err(SmError::ResourceNotFound(_)) => get_one(call, secret_id, Some(sel), None, audit),
+            r => r,
+        },
+    }
+}
+
 pub fn get_value(call: &Call<'_>, i: GetInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
     let out = get_one(
         call,

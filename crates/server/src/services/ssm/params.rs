@@ -390,26 +390,76 @@ pub fn get(call: &Call<'_>, i: GetInput, audit: &mut AuditInfo) -> Result<Value,
     let (name, selector) = names::parse_selector(&i.name)?;
     audit_param(call, audit, &name);
     authorize(call, Operation::GetParameter, &arn(call, &name))?;
-    if let Some(secret) = name.strip_prefix(SECRETS_REFERENCE) {
-        return secrets_reference(call, secret, i.with_decryption);
+    if let Some(reference) = i.name.strip_prefix(SECRETS_REFERENCE) {
+        let param = secrets_reference(call, reference, i.with_decryption, audit)?;
+        return Ok(json!({ "Parameter": param }));
     }
     let p = read_selected(call, &name, &selector)?.ok_or_else(not_found)?;
     let param = parameter_json(call, &p.0, &p.1, &selector, i.with_decryption, audit)?;
     Ok(json!({ "Parameter": param }))
 }
 
-/// The seam where `/aws/reference/secretsmanager/<secret>` will read a secret through
-/// Secrets Manager. Until the two services are connected no secret can be found, which is
-/// what AWS answers for a secret that does not exist.
-fn secrets_reference(_call: &Call<'_>, _secret: &str, decrypt: bool) -> Result<Value, SsmError> {
+/// `/aws/reference/secretsmanager/<secret-id>[:<stage or version id>]`: Parameter Store
+/// passes the read through to Secrets Manager as the caller (its policies and the secret's
+/// apply, and the value is decrypted through KMS there) and keeps nothing itself.
+fn secrets_reference(
+    call: &Call<'_>,
+    reference: &str,
+    decrypt: bool,
+    audit: &mut AuditInfo,
+) -> Result<Value, SsmError> {
     if !decrypt {
         return Err(SsmError::Validation(
             "WithDecryption flag must be True for retrieving a Secret Manager secret.".into(),
         ));
     }
-    Err(SsmError::ParameterNotFound(
-        "Secrets Manager can't find the specified secret.".into(),
-    ))
+    let (secret_id, selector) = split_reference(reference);
+    let got =
+        crate::services::secretsmanager::value_for_reference(call, secret_id, selector, audit)
+            .map_err(from_secrets_manager)?;
+    let value = got
+        .get("SecretString")
+        .or_else(|| got.get("SecretBinary"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut out = json!({
+        "Name": format!("{SECRETS_REFERENCE}{secret_id}"),
+        "Type": "SecureString",
+        "Value": value,
+        "Version": 0,
+        "LastModifiedDate": got.get("CreatedDate").cloned().unwrap_or(Value::Null),
+        "ARN": got.get("ARN").cloned().unwrap_or(Value::Null),
+        "SourceResult": Value::Object(got).to_string(),
+        "DataType": "text",
+    });
+    if let Some(sel) = selector {
+        out["Selector"] = json!(format!(":{sel}"));
+    }
+    Ok(out)
+}
+
+/// `<secret-id>[:<selector>]`; a secret ARN has six colons of its own before the selector.
+fn split_reference(reference: &str) -> (&str, Option<&str>) {
+    let own_colons = if reference.starts_with("arn:") { 6 } else { 0 };
+    match reference.match_indices(':').nth(own_colons) {
+        Some((i, _)) => (&reference[..i], Some(&reference[i + 1..])),
+        None => (reference, None),
+    }
+}
+
+/// Secrets Manager's refusals as Parameter Store reports them.
+fn from_secrets_manager(e: crate::services::secretsmanager::SmError) -> SsmError {
+    use crate::services::secretsmanager::SmError as S;
+    match e {
+        S::ResourceNotFound(_) => {
+            SsmError::ParameterNotFound("Secrets Manager can't find the specified secret.".into())
+        }
+        S::AccessDenied(m) => SsmError::AccessDenied(m),
+        S::DecryptionFailure(m) | S::KmsInvalidState(m) => SsmError::InvalidKeyId(m),
+        S::InvalidRequest(m) | S::InvalidParameter(m) => SsmError::Validation(m),
+        S::Wire(w) => SsmError::Wire(w),
+        other => SsmError::Internal(format!("secrets manager reference: {other}")),
+    }
 }
 
 pub fn not_found() -> SsmError {

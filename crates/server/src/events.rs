@@ -43,6 +43,10 @@ pub struct ServiceEvent {
     pub time: OffsetDateTime,
     pub resources: Vec<String>,
     pub detail: Value,
+    /// Whether delivery also writes the event to the audit trail. False for events that
+    /// are CloudTrail records already (Secrets Manager's rotation events), which their
+    /// service appends itself.
+    pub to_trail: bool,
 }
 
 /// A webhook target from the configuration.
@@ -185,7 +189,9 @@ async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<ServiceEvent>) {
     while let Some(event) = rx.recv().await {
         let id = uuid::Uuid::new_v4().to_string();
         let body = envelope(&event, &id);
-        if let Err(e) = state.audit.append(audit_record(&event, &body)).await {
+        if event.to_trail
+            && let Err(e) = state.audit.append(audit_record(&event, &body)).await
+        {
             tracing::error!(error = %e, "could not record a service event in the audit trail");
         }
         let bytes = Bytes::from(body.to_string());

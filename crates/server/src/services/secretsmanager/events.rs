@@ -1,7 +1,8 @@
 //! Secrets Manager's service events (`RotationSucceeded`, `RotationFailed`,
 //! `EndSecretVersionDelete`...): CloudTrail records them with `eventType`
-//! `AwsServiceEvent` and the service as the identity. One function emits them, so other
-//! sinks (webhooks) can be added in one place.
+//! `AwsServiceEvent` and the service as the identity. One function emits them: it appends
+//! the record to the trail and hands it to the configured event webhooks, as EventBridge
+//! delivers CloudTrail service events (`AWS Service Event via CloudTrail`).
 
 use super::store::SecretRecord;
 use crate::State;
@@ -43,6 +44,19 @@ pub fn emit(state: &State, s: &SecretRecord, name: &str, error: Option<&str>) {
         e.error_message = Some(m.to_owned());
         e.error_code = Some("RotationFailed".into());
     }
+    crate::events::publish(
+        state,
+        crate::events::ServiceEvent {
+            source: "aws.secretsmanager",
+            detail_type: "AWS Service Event via CloudTrail".into(),
+            account: s.account,
+            region: s.region.clone(),
+            time: e.event_time,
+            resources: Vec::new(),
+            detail: serde_json::to_value(&e).unwrap_or_default(),
+            to_trail: false,
+        },
+    );
     let audit = state.audit.clone();
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         tracing::error!(event = name, "no runtime to record a service event");

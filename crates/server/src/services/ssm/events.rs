@@ -25,6 +25,7 @@ fn change(p: &ParamRecord, operation: &str, time: time::OffsetDateTime) -> Servi
             "type": p.kind,
             "description": p.description.clone().unwrap_or_default(),
         }),
+        to_trail: true,
     }
 }
 
@@ -61,6 +62,7 @@ pub fn policy_action(state: &State, p: &ParamRecord, policy: &str) {
                 "action-status": "Finished",
                 "action-reason": reason,
             }),
+            to_trail: true,
         },
     );
 }

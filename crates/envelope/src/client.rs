@@ -89,9 +89,9 @@ impl Client {
     }
 
     /// Encrypts `plaintext` into a complete message.
-    pub fn encrypt(
+    pub fn encrypt<M: CryptoMaterialsManager + ?Sized>(
         &self,
-        cmm: &dyn CryptoMaterialsManager,
+        cmm: &M,
         plaintext: &[u8],
         encryption_context: &EncryptionContext,
     ) -> Result<Vec<u8>> {
@@ -109,9 +109,9 @@ impl Client {
 
     /// Decrypts a complete message. Nothing is returned unless the whole message, including
     /// its signature, verified.
-    pub fn decrypt(
+    pub fn decrypt<M: CryptoMaterialsManager + ?Sized>(
         &self,
-        cmm: &dyn CryptoMaterialsManager,
+        cmm: &M,
         message: &[u8],
         options: &DecryptOptions,
     ) -> Result<Decrypted> {
@@ -127,9 +127,9 @@ impl Client {
 
     /// Starts a streaming encryption into `sink`; the header is written now. `plaintext_len`
     /// is a bound: writing more fails.
-    pub fn encryptor<W: Write>(
+    pub fn encryptor<W: Write, M: CryptoMaterialsManager + ?Sized>(
         &self,
-        cmm: &dyn CryptoMaterialsManager,
+        cmm: &M,
         encryption_context: &EncryptionContext,
         sink: W,
         plaintext_len: Option<u64>,
@@ -138,9 +138,9 @@ impl Client {
     }
 
     /// Starts a streaming decryption of `source`; the header is read and authenticated now.
-    pub fn decryptor<R: Read>(
+    pub fn decryptor<R: Read, M: CryptoMaterialsManager + ?Sized>(
         &self,
-        cmm: &dyn CryptoMaterialsManager,
+        cmm: &M,
         source: R,
         options: &DecryptOptions,
     ) -> Result<Decryptor<R>> {

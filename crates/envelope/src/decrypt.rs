@@ -100,9 +100,9 @@ impl<R: Read> std::fmt::Debug for Decryptor<R> {
 }
 
 impl<R: Read> Decryptor<R> {
-    pub(crate) fn start(
+    pub(crate) fn start<M: CryptoMaterialsManager + ?Sized>(
         client: &Client,
-        cmm: &dyn CryptoMaterialsManager,
+        cmm: &M,
         mut src: R,
         opts: &DecryptOptions,
     ) -> Result<Self> {

@@ -64,9 +64,9 @@ impl<W: Write> std::fmt::Debug for Encryptor<W> {
 }
 
 impl<W: Write> Encryptor<W> {
-    pub(crate) fn start(
+    pub(crate) fn start<M: CryptoMaterialsManager + ?Sized>(
         client: &Client,
-        cmm: &dyn CryptoMaterialsManager,
+        cmm: &M,
         ec: &EncryptionContext,
         mut sink: W,
         bound: Option<u64>,

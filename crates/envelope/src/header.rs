@@ -54,6 +54,11 @@ impl Header {
         self.suite.message_version()
     }
 
+    /// Length in bytes of the whole header (body and authentication) in the message.
+    pub fn serialized_len(&self) -> usize {
+        self.body.len() + self.auth_bytes().len()
+    }
+
     /// The header authentication bytes as serialized after the body.
     pub(crate) fn auth_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(GCM_IV_LEN + GCM_TAG_LEN);

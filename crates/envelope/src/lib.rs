@@ -57,8 +57,8 @@ pub use materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 pub use suite::{AlgorithmSuite, CommitmentPolicy, Kdf};
 
 /// Encrypts `plaintext` with the default client (suite 0x0578, 4096-byte frames).
-pub fn encrypt(
-    cmm: &dyn CryptoMaterialsManager,
+pub fn encrypt<M: CryptoMaterialsManager + ?Sized>(
+    cmm: &M,
     plaintext: &[u8],
     encryption_context: &EncryptionContext,
 ) -> Result<Vec<u8>> {
@@ -67,6 +67,6 @@ pub fn encrypt(
 
 /// Decrypts a complete message with the default client (committing suites only). Returns
 /// nothing unless the whole message verified.
-pub fn decrypt(cmm: &dyn CryptoMaterialsManager, message: &[u8]) -> Result<Decrypted> {
+pub fn decrypt<M: CryptoMaterialsManager + ?Sized>(cmm: &M, message: &[u8]) -> Result<Decrypted> {
     Client::new().decrypt(cmm, message, &DecryptOptions::default())
 }

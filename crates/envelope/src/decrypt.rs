@@ -342,3 +342,121 @@ impl<R: Read> Read for Decryptor<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Non-framed bodies are never written, so these tests build them by hand.
+    use super::*;
+    use crate::body::SINGLE_BLOCK;
+    use crate::cmm::EncryptionRequest;
+    use crate::derive::header_tag;
+    use crate::header::serialize_body;
+    use crate::keyring::RawAesKeyring;
+    use crate::suite::CommitmentPolicy;
+    use std::collections::BTreeSet;
+
+    fn policy(suite: AlgorithmSuite) -> CommitmentPolicy {
+        if suite.is_committing() {
+            CommitmentPolicy::RequireEncryptAllowDecrypt
+        } else {
+            CommitmentPolicy::ForbidEncryptAllowDecrypt
+        }
+    }
+
+    fn non_framed(suite: AlgorithmSuite, kr: &RawAesKeyring, pt: &[u8]) -> Vec<u8> {
+        let ec: EncryptionContext = [("k".to_string(), "v".to_string())].into();
+        let req = EncryptionRequest {
+            encryption_context: &ec,
+            commitment_policy: policy(suite),
+            suite: Some(suite),
+            max_plaintext_length: None,
+        };
+        let mut m = kr.get_encryption_materials(&req).unwrap();
+        let dk = m.data_key.take().unwrap();
+        let mid = coffer_crypto::random_bytes(suite.message_id_len());
+        let mk = derive(suite, &dk, &mid).unwrap();
+        let edks = &m.encrypted_data_keys;
+        let mut body = serialize_body(
+            suite,
+            &mid,
+            &m.encryption_context,
+            edks,
+            0,
+            mk.commitment.as_ref(),
+        )
+        .unwrap();
+        // Content type: before reserved(4) iv-len(1) frame-len(4) in v1, before
+        // frame-len(4) commitment(32) in v2.
+        let at = body.len() - if suite.message_version() == 1 { 10 } else { 37 };
+        assert_eq!(body[at], 2);
+        body[at] = 1;
+        let aad = header_aad(&body, &m.encryption_context, &BTreeSet::new()).unwrap();
+        let mut msg = body;
+        if suite.message_version() == 1 {
+            msg.extend_from_slice(&[0u8; GCM_IV_LEN]);
+        }
+        msg.extend_from_slice(&header_tag(&mk.gcm, &aad).unwrap());
+        let iv = [7u8; GCM_IV_LEN];
+        let mut a = Vec::new();
+        body_aad(&mut a, &mid, SINGLE_BLOCK, 1, pt.len() as u64);
+        let mut ct = pt.to_vec();
+        let tag = mk.gcm.seal_in_place(&iv, &a, &mut ct).unwrap();
+        msg.extend_from_slice(&iv);
+        msg.extend_from_slice(&(pt.len() as u64).to_be_bytes());
+        msg.extend_from_slice(&ct);
+        msg.extend_from_slice(&tag);
+        if let Some(mut s) = m.signing_key.take() {
+            s.update(&msg);
+            let sig = s.sign().unwrap();
+            msg.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+            msg.extend_from_slice(&sig);
+        }
+        msg
+    }
+
+    #[test]
+    fn non_framed_bodies_decrypt_and_are_authenticated() {
+        let kr = RawAesKeyring::new("ns", "nf", &[3u8; 32]).unwrap();
+        let pt: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        for suite in AlgorithmSuite::ALL {
+            let client = Client::new().with_commitment_policy(policy(suite));
+            let msg = non_framed(suite, &kr, &pt);
+            let h = crate::header::parse_header(&msg).unwrap();
+            assert_eq!(h.content_type, ContentType::NonFramed);
+            let out = client
+                .decrypt(&kr, &msg, &DecryptOptions::default())
+                .unwrap();
+            assert_eq!(out.plaintext, pt, "{suite:?}");
+            assert_eq!(out.info.frame_length, 0);
+            let at = h.serialized_len() + 12 + 8 + 5000;
+            let mut bad = msg.clone();
+            bad[at] ^= 1;
+            let r = client.decrypt(&kr, &bad, &DecryptOptions::default());
+            assert!(matches!(r, Err(Error::BodyAuthentication)), "{suite:?}");
+            let r = client.decrypt(&kr, &msg[..msg.len() - 1], &DecryptOptions::default());
+            assert!(r.is_err());
+            let empty = non_framed(suite, &kr, b"");
+            let out = client
+                .decrypt(&kr, &empty, &DecryptOptions::default())
+                .unwrap();
+            assert!(out.plaintext.is_empty());
+        }
+    }
+
+    #[test]
+    fn forged_lengths_do_not_allocate_or_panic() {
+        let kr = RawAesKeyring::new("ns", "nf", &[3u8; 32]).unwrap();
+        let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
+        let client = Client::new();
+        let msg = non_framed(suite, &kr, b"abc");
+        let h = crate::header::parse_header(&msg).unwrap().serialized_len();
+        let mut bad = msg.clone();
+        // Content length 2^36 - 32: allowed by the format, but the bytes are not there.
+        bad[h + 12..h + 20].copy_from_slice(&((1u64 << 36) - 32).to_be_bytes());
+        let r = client.decrypt(&kr, &bad, &DecryptOptions::default());
+        assert!(matches!(r, Err(Error::Truncated)));
+        bad[h + 12..h + 20].copy_from_slice(&(1u64 << 40).to_be_bytes());
+        let r = client.decrypt(&kr, &bad, &DecryptOptions::default());
+        assert!(matches!(r, Err(Error::Malformed(_))));
+    }
+}

@@ -17,7 +17,7 @@ export RUSTFLAGS="--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-co
 HOST=$(rustc -vV | sed -n "s/^host: //p")
 cargo build --release --locked --bins --target "$HOST"
 mkdir -p artifacts
-for t in blob_parse decrypt_request; do
+for t in blob_parse decrypt_request envelope_parse; do
   mkdir -p "corpus/$t" "artifacts/$t"
   # A private copy of the checked-in corpus, so runs do not rewrite the repository.
   work=$(mktemp -d); cp "corpus/$t/"* "$work/" 2>/dev/null || true

@@ -228,3 +228,87 @@ pub fn parse_header(message: &[u8]) -> Result<Header> {
     let mut src = message;
     read_header(&mut src, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edk(i: u8) -> EncryptedDataKey {
+        EncryptedDataKey {
+            provider_id: format!("p{i}"),
+            provider_info: vec![i; 3],
+            ciphertext: vec![i; 40],
+        }
+    }
+
+    #[test]
+    fn serialized_headers_parse_back() {
+        let ec: EncryptionContext = [("a".to_string(), "b".to_string())].into();
+        for suite in [
+            AlgorithmSuite::Aes128GcmNoKdf,
+            AlgorithmSuite::Aes256GcmHkdfSha512Commit,
+        ] {
+            let mid = vec![9u8; suite.message_id_len()];
+            let commit = suite.is_committing().then_some([4u8; 32]);
+            let body =
+                serialize_body(suite, &mid, &ec, &[edk(1), edk(2)], 4096, commit.as_ref()).unwrap();
+            let mut msg = body.clone();
+            msg.extend_from_slice(&vec![0u8; if suite.is_committing() { 16 } else { 28 }]);
+            let h = parse_header(&msg).unwrap();
+            assert_eq!(h.body, body);
+            assert_eq!(h.serialized_len(), msg.len());
+            assert_eq!(h.suite, suite);
+            assert_eq!(h.message_id, mid);
+            assert_eq!(h.encryption_context, ec);
+            assert_eq!(h.encrypted_data_keys, [edk(1), edk(2)]);
+            assert_eq!(h.frame_length, 4096);
+            assert_eq!(h.commitment, commit);
+            // Every strict prefix is truncated.
+            for n in 0..msg.len() {
+                assert!(parse_header(&msg[..n]).is_err());
+            }
+            // The EDK limit applies before the keys are read.
+            let mut src = &msg[..];
+            assert!(matches!(
+                read_header(&mut src, Some(1)),
+                Err(Error::TooManyEncryptedDataKeys { count: 2, max: 1 })
+            ));
+        }
+    }
+
+    #[test]
+    fn malformed_fields_are_rejected() {
+        let suite = AlgorithmSuite::Aes256GcmNoKdf;
+        let body = serialize_body(
+            suite,
+            &[1; 16],
+            &EncryptionContext::new(),
+            &[edk(1)],
+            64,
+            None,
+        )
+        .unwrap();
+        let mut msg = body.clone();
+        msg.extend_from_slice(&[0u8; 28]);
+        let n = body.len();
+        let bad = |i: usize, v: u8| {
+            let mut m = msg.clone();
+            m[i] = v;
+            parse_header(&m).map(|_| ())
+        };
+        assert!(matches!(bad(0, 3), Err(Error::Unsupported(_))));
+        assert!(bad(1, 0x81).is_err()); // message type
+        assert!(matches!(bad(3, 0x79), Err(Error::Unsupported(_)))); // unknown suite
+        assert!(bad(3, 0x78).is_ok());
+        assert!(bad(n - 10, 3).is_err()); // content type
+        assert!(bad(n - 9, 1).is_err()); // reserved
+        assert!(bad(n - 5, 16).is_err()); // IV length
+        // Frame length 0 while framed; non-framed with a frame length.
+        let mut m = msg.clone();
+        m[n - 4..n].copy_from_slice(&[0; 4]);
+        assert!(parse_header(&m).is_err());
+        assert!(bad(n - 10, 1).is_err());
+        // A v1 suite in a v2 header.
+        assert!(bad(0, 2).is_err());
+    }
+}

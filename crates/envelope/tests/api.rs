@@ -396,6 +396,17 @@ fn kms_multi_region_keys_and_discovery_filters() {
         kms.calls.lock().unwrap().last().unwrap(),
         &format!("Decrypt {WEST}")
     );
+    // A Region-bound discovery keyring skips single-Region keys of other Regions.
+    let plain = KmsKeyring::new(kms.clone(), PLAIN).unwrap();
+    let plain_msg = coffer_envelope::encrypt(&plain, b"p", &EncryptionContext::new()).unwrap();
+    let calls = kms.calls.lock().unwrap().len();
+    assert!(matches!(
+        coffer_envelope::decrypt(&disc, &plain_msg),
+        Err(Error::NoDecryptableDataKey(_))
+    ));
+    assert_eq!(kms.calls.lock().unwrap().len(), calls);
+    let east_disc = KmsDiscoveryKeyring::new(kms.clone(), None, Some("us-east-1")).unwrap();
+    assert!(coffer_envelope::decrypt(&east_disc, &plain_msg).is_ok());
     // Account/partition filter.
     let filter = |p: &str, a: &str| {
         Some(DiscoveryFilter {

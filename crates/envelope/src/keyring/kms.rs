@@ -291,8 +291,9 @@ impl std::fmt::Debug for KmsDiscoveryKeyring {
 }
 
 impl KmsDiscoveryKeyring {
-    /// `region`, when given, is the client's Region: multi-Region key ARNs of other Regions
-    /// are decrypted with the replica in this one (MRK-aware discovery).
+    /// `region`, when given, is the client's Region (MRK-aware discovery): multi-Region key
+    /// ARNs of other Regions are decrypted with the replica in this one, and single-Region
+    /// keys of other Regions are skipped.
     pub fn new(
         client: Arc<dyn KmsClient>,
         filter: Option<DiscoveryFilter>,
@@ -334,6 +335,8 @@ impl KmsDiscoveryKeyring {
         }
         match &self.region {
             Some(r) if arn.is_mrk() => Some(arn.with_region(r).to_string()),
+            // A Region-bound client can only reach single-Region keys of its own Region.
+            Some(r) if arn.region != *r => None,
             _ => Some(arn.to_string()),
         }
     }
@@ -375,5 +378,55 @@ impl Keyring for KmsDiscoveryKeyring {
             failures.push("no encrypted data key passed the discovery filter".into());
         }
         Err(Error::NoDecryptableDataKey(failures.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_parsing() {
+        let a = KmsKeyArn::parse("arn:aws:kms:us-east-1:111122223333:key/mrk-1").unwrap();
+        assert!(a.is_mrk());
+        assert_eq!(
+            a.to_string(),
+            "arn:aws:kms:us-east-1:111122223333:key/mrk-1"
+        );
+        let alias = KmsKeyArn::parse("arn:aws-cn:kms:cn-north-1:111122223333:alias/mrk-x").unwrap();
+        assert!(!alias.is_mrk());
+        assert_eq!(alias.partition, "aws-cn");
+        for bad in [
+            "",
+            "mrk-1",
+            "arn:aws:s3:us-east-1:111122223333:key/1",
+            "arn:aws:kms::111122223333:key/1",
+            "arn:aws:kms:us-east-1::key/1",
+            "arn:aws:kms:us-east-1:111122223333:key/",
+            "arn:aws:kms:us-east-1:111122223333:grant/1",
+            "arn:aws:kms:us-east-1:111122223333",
+        ] {
+            assert!(KmsKeyArn::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mrk_matching() {
+        let e = "arn:aws:kms:us-east-1:111122223333:key/mrk-1";
+        let w = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1";
+        assert!(mrk_match(e, w) && mrk_match(e, e) && mrk_match("mrk-1", "mrk-1"));
+        assert!(!mrk_match(e, "mrk-1"));
+        assert!(!mrk_match(
+            e,
+            "arn:aws:kms:eu-west-1:111122223333:key/mrk-2"
+        ));
+        assert!(!mrk_match(
+            e,
+            "arn:aws-cn:kms:eu-west-1:111122223333:key/mrk-1"
+        ));
+        assert!(!mrk_match(
+            "arn:aws:kms:us-east-1:111122223333:key/k1",
+            "arn:aws:kms:eu-west-1:111122223333:key/k1"
+        ));
     }
 }

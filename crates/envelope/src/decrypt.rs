@@ -120,6 +120,7 @@ impl<R: Read> Decryptor<R> {
             reproduced_encryption_context: opts.reproduced_context.as_ref(),
         };
         let m = cmm.decrypt_materials(&req)?;
+        check_materials(suite, &m, opts.reproduced_context.as_ref())?;
         let data_key = m
             .data_key
             .as_ref()
@@ -315,6 +316,28 @@ impl<R: Read> Decryptor<R> {
         self.buf = all;
         Ok(())
     }
+}
+
+/// Holds any materials manager to what was asked: the message's suite, and every reproduced
+/// pair present with its value.
+fn check_materials(
+    suite: AlgorithmSuite,
+    m: &crate::materials::DecryptionMaterials,
+    reproduced: Option<&EncryptionContext>,
+) -> Result<()> {
+    if m.suite != suite {
+        return Err(Error::Keyring(
+            "materials are for another algorithm suite".into(),
+        ));
+    }
+    for (k, v) in reproduced.into_iter().flatten() {
+        if m.encryption_context.get(k) != Some(v) {
+            return Err(Error::EncryptionContext(format!(
+                "the value of {k} does not match the message"
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl<R: Read> Read for Decryptor<R> {

@@ -10,6 +10,7 @@ use crate::body::{FINAL_FRAME, FINAL_MARKER, FRAME, MAX_SEQ, body_aad, frame_iv}
 use crate::client::Client;
 use crate::cmm::{CryptoMaterialsManager, EncryptionRequest};
 use crate::context::{EncryptionContext, RESERVED_PREFIX};
+use crate::decrypt::MessageInfo;
 use crate::derive::{derive, header_aad, header_tag};
 use crate::header::serialize_body;
 use crate::{Error, Result};
@@ -39,6 +40,7 @@ const REGULAR_START: usize = PREFIX - 4 - GCM_IV_LEN;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Encryptor<W: Write> {
+    info: MessageInfo,
     sink: Option<W>,
     key: GcmKey,
     message_id: Vec<u8>,
@@ -130,7 +132,15 @@ impl<W: Write> Encryptor<W> {
         }
         sink.write_all(&header)?;
         let frame_len = client.frame_length as usize;
+        let info = MessageInfo {
+            suite,
+            message_id: message_id.clone(),
+            encryption_context: m.encryption_context,
+            encrypted_data_keys: m.encrypted_data_keys,
+            frame_length: client.frame_length,
+        };
         Ok(Self {
+            info,
             sink: Some(sink),
             key: mk.gcm,
             message_id,
@@ -144,6 +154,11 @@ impl<W: Write> Encryptor<W> {
             bound,
             failed: false,
         })
+    }
+
+    /// What the header says: suite, message ID, full context, encrypted data keys.
+    pub fn info(&self) -> &MessageInfo {
+        &self.info
     }
 
     /// Encrypts the pending plaintext as the next frame and writes it.

@@ -76,6 +76,36 @@ impl AlgorithmSuite {
         }
     }
 
+    /// The ESDK's name of the suite, e.g. `AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`.
+    pub fn esdk_name(self) -> &'static str {
+        use AlgorithmSuite::*;
+        match self {
+            Aes128GcmNoKdf => "AES_128_GCM_IV12_TAG16_NO_KDF",
+            Aes192GcmNoKdf => "AES_192_GCM_IV12_TAG16_NO_KDF",
+            Aes256GcmNoKdf => "AES_256_GCM_IV12_TAG16_NO_KDF",
+            Aes128GcmHkdfSha256 => "AES_128_GCM_IV12_TAG16_HKDF_SHA256",
+            Aes192GcmHkdfSha256 => "AES_192_GCM_IV12_TAG16_HKDF_SHA256",
+            Aes256GcmHkdfSha256 => "AES_256_GCM_IV12_TAG16_HKDF_SHA256",
+            Aes128GcmHkdfSha256EcdsaP256 => "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256",
+            Aes192GcmHkdfSha384EcdsaP384 => "AES_192_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+            Aes256GcmHkdfSha384EcdsaP384 => "AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+            Aes256GcmHkdfSha512Commit => "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+            Aes256GcmHkdfSha512CommitEcdsaP384 => "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+        }
+    }
+
+    /// Parses an ESDK suite name (as [`Self::esdk_name`], any case) or a hexadecimal ID
+    /// (`0x0578`).
+    pub fn parse(s: &str) -> Option<Self> {
+        let hex = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"));
+        if let Some(id) = hex.and_then(|h| u16::from_str_radix(h, 16).ok()) {
+            return Self::from_id(id);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|a| a.esdk_name().eq_ignore_ascii_case(s))
+    }
+
     /// The suite with identifier `id`, if there is one.
     pub fn from_id(id: u16) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.id() == id)
@@ -212,6 +242,12 @@ mod tests {
             assert_eq!(AlgorithmSuite::from_id(s.id()), Some(s));
         }
         assert_eq!(AlgorithmSuite::from_id(0x0001), None);
+        for s in AlgorithmSuite::ALL {
+            assert_eq!(AlgorithmSuite::parse(s.esdk_name()), Some(s));
+            assert_eq!(AlgorithmSuite::parse(&format!("{:#06x}", s.id())), Some(s));
+        }
+        assert_eq!(AlgorithmSuite::parse("0x9999"), None);
+        assert_eq!(AlgorithmSuite::parse("aes"), None);
         let ids: Vec<u16> = AlgorithmSuite::ALL.iter().map(|s| s.id()).collect();
         let mut sorted = ids.clone();
         sorted.sort_unstable();

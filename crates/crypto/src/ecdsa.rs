@@ -8,11 +8,13 @@
 use crate::CryptoError;
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
+use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1,
     ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, ParsedPublicKey,
     VerificationAlgorithm,
 };
+use zeroize::Zeroizing;
 
 /// The curve, which also fixes the hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,6 +67,7 @@ impl EcdsaCurve {
 /// A freshly generated signing key and the running digest of the message it will sign.
 pub struct EcdsaSigner {
     key: EcdsaKeyPair,
+    pkcs8: Zeroizing<Vec<u8>>,
     ctx: digest::Context,
     curve: EcdsaCurve,
 }
@@ -78,12 +81,26 @@ impl std::fmt::Debug for EcdsaSigner {
 impl EcdsaSigner {
     /// Generates an ephemeral key pair on `curve`.
     pub fn generate(curve: EcdsaCurve) -> Result<Self, CryptoError> {
-        let key = EcdsaKeyPair::generate(curve.signing()).map_err(|_| CryptoError::Internal)?;
+        let doc = EcdsaKeyPair::generate_pkcs8(curve.signing(), &SystemRandom::new())
+            .map_err(|_| CryptoError::Internal)?;
+        Self::from_pkcs8(curve, Zeroizing::new(doc.as_ref().to_vec()))
+    }
+
+    fn from_pkcs8(curve: EcdsaCurve, pkcs8: Zeroizing<Vec<u8>>) -> Result<Self, CryptoError> {
+        let key =
+            EcdsaKeyPair::from_pkcs8(curve.signing(), &pkcs8).map_err(|_| CryptoError::Internal)?;
         Ok(Self {
             key,
+            pkcs8,
             ctx: digest::Context::new(curve.digest()),
             curve,
         })
+    }
+
+    /// The same key with a fresh, empty digest: for signing another message with it (the
+    /// ESDK's data-key caching reuses signing keys with cached materials).
+    pub fn fresh_copy(&self) -> Result<Self, CryptoError> {
+        Self::from_pkcs8(self.curve, self.pkcs8.clone())
     }
 
     /// The public key as a SEC 1 compressed point.
@@ -182,6 +199,23 @@ mod tests {
             v.update(b"headerbody");
             assert!(v.verify(&bad).is_err());
         }
+    }
+
+    #[test]
+    fn fresh_copies_share_the_key_but_not_the_digest() {
+        let mut s = EcdsaSigner::generate(EcdsaCurve::P384).unwrap();
+        s.update(b"first message");
+        let mut c = s.fresh_copy().unwrap();
+        assert_eq!(
+            c.public_key_compressed().unwrap(),
+            s.public_key_compressed().unwrap()
+        );
+        c.update(b"second");
+        let pk = c.public_key_compressed().unwrap();
+        let sig = c.sign().unwrap();
+        let mut v = EcdsaVerifier::new(EcdsaCurve::P384, &pk).unwrap();
+        v.update(b"second");
+        v.verify(&sig).unwrap();
     }
 
     #[test]

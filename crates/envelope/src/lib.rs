@@ -24,6 +24,7 @@
 //! ```
 
 mod body;
+mod caching;
 mod client;
 mod cmm;
 mod context;
@@ -39,6 +40,7 @@ mod suite;
 mod wire;
 
 pub use body::DEFAULT_FRAME_LENGTH;
+pub use caching::{CacheLimits, CachingCmm};
 pub use client::{Client, Decrypted};
 pub use cmm::{
     CryptoMaterialsManager, DecryptionRequest, DefaultCmm, EncryptionRequest,

@@ -34,6 +34,26 @@ pub struct EncryptionMaterials {
 }
 
 impl EncryptionMaterials {
+    /// A copy for another message: same data key and encrypted data keys, the same signing
+    /// key with a fresh digest.
+    pub fn try_clone(&self) -> Result<Self> {
+        let signing_key = match &self.signing_key {
+            Some(s) => Some(
+                s.fresh_copy()
+                    .map_err(|_| Error::Keyring("copying the signing key failed".into()))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            suite: self.suite,
+            encryption_context: self.encryption_context.clone(),
+            required_context_keys: self.required_context_keys.clone(),
+            data_key: self.data_key.clone(),
+            encrypted_data_keys: self.encrypted_data_keys.clone(),
+            signing_key,
+        })
+    }
+
     /// Sets the data key a generator produced; it must be new and of the suite's length.
     pub fn set_data_key(&mut self, key: Zeroizing<Vec<u8>>) -> Result<()> {
         if self.data_key.is_some() {
@@ -50,7 +70,7 @@ impl EncryptionMaterials {
 }
 
 /// What a keyring receives and returns on decrypt.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DecryptionMaterials {
     pub suite: AlgorithmSuite,
     /// The full encryption context: stored pairs plus reproduced authenticate-only pairs.

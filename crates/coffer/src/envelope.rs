@@ -12,8 +12,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use coffer_envelope::keyring::DiscoveryFilter;
 use coffer_envelope::{
-    AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptionContext, Keyring,
-    KmsClient, KmsDiscoveryKeyring, KmsKeyring, MessageInfo, MultiKeyring,
+    AlgorithmSuite, CacheLimits, CachingCmm, Client, CommitmentPolicy, CryptoMaterialsManager,
+    DecryptOptions, DefaultCmm, EncryptionContext, Keyring, KmsClient, KmsDiscoveryKeyring,
+    KmsKeyring, MessageInfo, MultiKeyring,
 };
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -72,6 +73,16 @@ pub struct CommonArgs {
     /// No progress display.
     #[arg(short, long)]
     quiet: bool,
+    /// Reuse data keys for this many seconds (data-key cache: fewer KMS calls for many
+    /// files; only files of known size use it).
+    #[arg(long, value_name = "SECONDS")]
+    cache_max_age: Option<u64>,
+    /// With --cache-max-age: messages per cached data key.
+    #[arg(long, value_name = "N", requires = "cache_max_age")]
+    cache_max_messages: Option<u64>,
+    /// With --cache-max-age: plaintext bytes per cached data key.
+    #[arg(long, value_name = "BYTES", requires = "cache_max_age")]
+    cache_max_bytes: Option<u64>,
     /// AWS profile for credentials and settings.
     #[arg(long)]
     profile: Option<String>,
@@ -147,6 +158,27 @@ fn kms(common: &CommonArgs) -> Result<Arc<dyn KmsClient>> {
     Ok(Arc::new(HttpKms::new(config)?))
 }
 
+/// The default materials manager over `keyring`, behind a data-key cache if asked for.
+fn materials(
+    common: &CommonArgs,
+    keyring: Arc<dyn Keyring>,
+) -> Result<Arc<dyn CryptoMaterialsManager>> {
+    let default: Arc<dyn CryptoMaterialsManager> = Arc::new(DefaultCmm::new(keyring));
+    let Some(age) = common.cache_max_age else {
+        return Ok(default);
+    };
+    let age = i64::try_from(age).map_err(|_| anyhow!("--cache-max-age is too large"))?;
+    let mut limits = CacheLimits::new(time::Duration::seconds(age))?;
+    if let Some(n) = common.cache_max_messages {
+        limits.max_messages = n;
+    }
+    if let Some(n) = common.cache_max_bytes {
+        limits.max_bytes = n;
+    }
+    let clock: coffer_types::SharedClock = Arc::new(coffer_types::SystemClock);
+    Ok(Arc::new(CachingCmm::new(default, limits, clock, None)?))
+}
+
 fn client(common: &CommonArgs) -> Result<Client> {
     let mut c = Client::new().with_commitment_policy(common.commitment_policy.into());
     if let Some(n) = common.max_data_keys {
@@ -174,11 +206,8 @@ pub fn encrypt(args: EncryptArgs) -> Result<ExitCode> {
         client = client.with_suite(suite);
     }
     let ec = parse_context(&args.common.context)?;
-    let op = Op::Encrypt {
-        client,
-        keyring,
-        ec,
-    };
+    let cmm = materials(&args.common, keyring)?;
+    let op = Op::Encrypt { client, cmm, ec };
     run(&args.common, &op)
 }
 
@@ -208,7 +237,7 @@ pub fn decrypt(args: DecryptArgs) -> Result<ExitCode> {
     };
     let op = Op::Decrypt {
         client: client(&args.common)?,
-        keyring,
+        cmm: materials(&args.common, keyring)?,
         opts,
     };
     run(&args.common, &op)
@@ -217,12 +246,12 @@ pub fn decrypt(args: DecryptArgs) -> Result<ExitCode> {
 enum Op {
     Encrypt {
         client: Client,
-        keyring: Arc<dyn Keyring>,
+        cmm: Arc<dyn CryptoMaterialsManager>,
         ec: EncryptionContext,
     },
     Decrypt {
         client: Client,
-        keyring: Arc<dyn Keyring>,
+        cmm: Arc<dyn CryptoMaterialsManager>,
         opts: DecryptOptions,
     },
 }
@@ -252,12 +281,8 @@ impl Op {
         const CHUNK: usize = 256 * 1024;
         let mut buf = vec![0u8; CHUNK];
         match self {
-            Op::Encrypt {
-                client,
-                keyring,
-                ec,
-            } => {
-                let mut enc = client.encryptor(keyring.as_ref(), ec, sink, len)?;
+            Op::Encrypt { client, cmm, ec } => {
+                let mut enc = client.encryptor(cmm.as_ref(), ec, sink, len)?;
                 let info = enc.info().clone();
                 loop {
                     let n = read_some(src, &mut buf)?;
@@ -269,12 +294,8 @@ impl Op {
                 enc.finish()?;
                 Ok(info)
             }
-            Op::Decrypt {
-                client,
-                keyring,
-                opts,
-            } => {
-                let mut dec = client.decryptor(keyring.as_ref(), src, opts)?;
+            Op::Decrypt { client, cmm, opts } => {
+                let mut dec = client.decryptor(cmm.as_ref(), src, opts)?;
                 let info = dec.info().clone();
                 loop {
                     let n = dec.read(&mut buf).map_err(coffer_envelope::Error::from)?;

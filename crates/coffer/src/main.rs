@@ -1,7 +1,10 @@
 //! The `coffer` binary: a thin shell over the server and tool crates.
 
 mod admin;
+mod aws_config;
 mod bench;
+mod envelope;
+mod kms_http;
 mod server;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +33,10 @@ enum Command {
     Audit(AuditCommand),
     /// Measure throughput and latency of signed requests against any endpoint.
     Bench(bench::BenchArgs),
+    /// Encrypt files or streams client-side (AWS Encryption SDK format) with KMS keys.
+    Encrypt(envelope::EncryptArgs),
+    /// Decrypt AWS Encryption SDK messages with KMS keys.
+    Decrypt(envelope::DecryptArgs),
 }
 
 #[derive(Subcommand)]
@@ -45,6 +52,8 @@ fn main() -> ExitCode {
         Command::Admin(cmd) => admin::run(cmd),
         Command::Audit(AuditCommand::Verify(args)) => admin::verify(args),
         Command::Bench(args) => bench::run(args),
+        Command::Encrypt(args) => envelope::encrypt(args),
+        Command::Decrypt(args) => envelope::decrypt(args),
     };
     match result {
         Ok(code) => code,

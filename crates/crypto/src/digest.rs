@@ -16,6 +16,13 @@ pub fn sha1_legacy(data: &[u8]) -> [u8; 20] {
     out
 }
 
+pub fn sha512(data: &[u8]) -> [u8; 64] {
+    let d = digest::digest(&digest::SHA512, data);
+    let mut out = [0u8; 64];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 pub fn sha256_hex(data: &[u8]) -> String {
     hex_lower(&sha256(data))
 }
@@ -85,6 +92,11 @@ mod tests {
         assert_eq!(
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex_lower(&sha512(b"abc")),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+             2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
         );
         // RFC 4231 test case 2
         let tag = hmac_sha256(b"Jefe", b"what do ya want for nothing?");

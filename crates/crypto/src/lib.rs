@@ -7,27 +7,38 @@
 //!
 //! Beyond AES-GCM sealing, the modules cover what AWS KMS needs: asymmetric key specs
 //! ([`AsymSpec`]), signatures ([`sign`], [`verify`]), RSA-OAEP, ECDH, HMAC and the
-//! unwrapping of imported key material.
+//! unwrapping of imported key material. For client-side envelope encryption (the AWS
+//! Encryption SDK message format) it adds AES-GCM with explicit IVs ([`GcmKey`]), HKDF
+//! with SHA-256/384/512 ([`hkdf`]), streamed ECDSA with compressed public keys
+//! ([`EcdsaSigner`], [`EcdsaVerifier`]) and RSA wrapping of data keys ([`RsaPublicKey`]).
 
 mod aead;
 mod asym;
 mod digest;
 mod ecdh;
+mod ecdsa;
 mod error;
+mod gcm;
 mod kdf;
 mod mac;
 mod rsa_oaep;
+mod rsa_wrap;
 mod sign;
 mod wrap;
 
 pub use aead::{AeadError, SEAL_OVERHEAD, open, seal, seal_with_nonce};
 pub use asym::{AsymSpec, generate_private_key, public_key_spki, validate_private_key};
-pub use digest::{Sha256, constant_time_eq, hmac_sha256, sha1_legacy, sha256, sha256_hex};
+pub use digest::{
+    Sha256, constant_time_eq, hmac_sha256, sha1_legacy, sha256, sha256_hex, sha512,
+};
 pub use ecdh::ecdh_shared_secret;
+pub use ecdsa::{EcdsaCurve, EcdsaSigner, EcdsaVerifier};
 pub use error::CryptoError;
-pub use kdf::{Argon2Params, KdfError, argon2id, hkdf_sha256};
+pub use gcm::{GCM_IV_LEN, GCM_TAG_LEN, GcmKey};
+pub use kdf::{Argon2Params, HkdfHash, KdfError, argon2id, hkdf, hkdf_sha256};
 pub use mac::{MacAlgorithm, generate_hmac_key, hmac, hmac_key_len, hmac_verify};
 pub use rsa_oaep::{OaepHash, rsa_oaep_decrypt, rsa_oaep_encrypt, rsa_oaep_max_plaintext};
+pub use rsa_wrap::{RsaPadding, RsaPrivateKey, RsaPublicKey};
 pub use sign::{MessageType, SigningAlgorithm, sign, verify};
 pub use wrap::{
     WrappingAlgorithm, aes_kwp_unwrap, aes_kwp_wrap, unwrap_imported_material, wrap_for_import,

@@ -12,6 +12,7 @@
 mod audit;
 mod auth;
 mod authz;
+mod envelope;
 mod kit;
 mod kms;
 mod kms_matrix;

@@ -28,9 +28,7 @@ mod wrap;
 
 pub use aead::{AeadError, SEAL_OVERHEAD, open, seal, seal_with_nonce};
 pub use asym::{AsymSpec, generate_private_key, public_key_spki, validate_private_key};
-pub use digest::{
-    Sha256, constant_time_eq, hmac_sha256, sha1_legacy, sha256, sha256_hex, sha512,
-};
+pub use digest::{Sha256, constant_time_eq, hmac_sha256, sha1_legacy, sha256, sha256_hex, sha512};
 pub use ecdh::ecdh_shared_secret;
 pub use ecdsa::{EcdsaCurve, EcdsaSigner, EcdsaVerifier};
 pub use error::CryptoError;

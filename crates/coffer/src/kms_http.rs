@@ -25,6 +25,28 @@ pub struct HttpKms {
     runtime: tokio::runtime::Runtime,
 }
 
+const MAX_ATTEMPTS: u32 = 3;
+const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Error codes the AWS SDKs retry (throttling and transient server-side failures).
+const RETRYABLE: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "KMSInternalException",
+    "DependencyTimeoutException",
+    "InternalFailure",
+    "ServiceUnavailable",
+];
+
+/// Full-jitter exponential backoff: a random delay below 50 ms * 2^attempt.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let cap = 50u64 << attempt.min(8);
+    let mut r = [0u8; 8];
+    coffer_crypto::fill_random(&mut r);
+    std::time::Duration::from_millis(u64::from_le_bytes(r) % cap)
+}
+
 fn err(code: &str, message: impl Into<String>) -> KmsError {
     KmsError {
         code: code.into(),
@@ -65,7 +87,9 @@ impl HttpKms {
         })
     }
 
-    /// One awsJson1.1 call; the parsed response or the AWS error.
+    /// One awsJson1.1 call; the parsed response or the AWS error. Like the AWS SDKs'
+    /// standard retry mode: up to 3 attempts with jittered exponential backoff for
+    /// throttling, server errors and failed connections; each attempt bounded in time.
     fn call(&self, key_id: &str, op: &str, body: Value) -> Result<Value, KmsError> {
         let region = self
             .config
@@ -74,9 +98,28 @@ impl HttpKms {
         let endpoint = self.config.endpoint_for(&region);
         let body =
             serde_json::to_vec(&body).map_err(|e| err("SerializationError", e.to_string()))?;
-        self.runtime
-            .block_on(self.send(&endpoint, &region, op, body))
-            .map_err(|e| err("RequestError", format!("{endpoint}: {e:#}")))?
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let send = self.send(&endpoint, &region, op, body.clone());
+            let sent = self.runtime.block_on(async {
+                tokio::time::timeout(ATTEMPT_TIMEOUT, send)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(anyhow::anyhow!("no answer within {ATTEMPT_TIMEOUT:?}"))
+                    })
+            });
+            let result = sent.map_err(|e| err("RequestError", format!("{endpoint}: {e:#}")));
+            let retry = match &result {
+                Err(e) => e.code == "RequestError",
+                Ok(Err(e)) => RETRYABLE.contains(&e.code.as_str()) || e.code.starts_with("HTTP 5"),
+                Ok(Ok(_)) => false,
+            };
+            if !retry || attempt >= MAX_ATTEMPTS {
+                return result?;
+            }
+            std::thread::sleep(backoff(attempt));
+        }
     }
 
     async fn send(
@@ -235,5 +278,110 @@ impl KmsClient for HttpKms {
             key_id: key_id(&v)?,
             plaintext: Zeroizing::new(blob(&v, "Plaintext")?),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::sync::Mutex;
+
+    /// A one-connection-per-request HTTP server answering with `replies` in order; records
+    /// the X-Amz-Target and authorization of each request.
+    fn serve(replies: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for (status, body) in replies {
+                let (stream, _) = listener.accept().unwrap();
+                let mut r = BufReader::new(stream);
+                let (mut len, mut target, mut signed) = (0usize, String::new(), false);
+                loop {
+                    let mut line = String::new();
+                    r.read_line(&mut line).unwrap();
+                    let l = line.trim_end().to_ascii_lowercase();
+                    if l.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = l.strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                    if let Some(v) = l.strip_prefix("x-amz-target:") {
+                        target = v.trim().to_string();
+                    }
+                    signed |= l.starts_with("authorization: aws4-hmac-sha256 credential=akid/");
+                }
+                let mut req = vec![0u8; len];
+                r.read_exact(&mut req).unwrap();
+                log.lock()
+                    .unwrap()
+                    .push(format!("{target} signed={signed}"));
+                let mut s = r.into_inner();
+                let resp = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                s.write_all(resp.as_bytes()).unwrap();
+            }
+        });
+        (url, seen)
+    }
+
+    fn client(url: &str) -> HttpKms {
+        HttpKms::new(AwsConfig {
+            credentials: coffer_wire::sigv4::Credentials::new("akid", "secret"),
+            region: Some("us-east-1".into()),
+            endpoint: Some(url.into()),
+            ca_bundle: None,
+        })
+        .unwrap()
+    }
+
+    const ARN: &str = "arn:aws:kms:us-east-1:111122223333:key/k";
+
+    #[test]
+    fn retries_transient_failures_then_succeeds() {
+        let ok = format!(r#"{{"KeyId":"{ARN}","Plaintext":"AAECAw=="}}"#);
+        let (url, seen) = serve(vec![
+            (
+                500,
+                r#"{"__type":"KMSInternalException","message":"try again"}"#.into(),
+            ),
+            (
+                400,
+                r#"{"__type":"com.amazonaws.kms#ThrottlingException","message":"slow"}"#.into(),
+            ),
+            (200, ok),
+        ]);
+        let out = client(&url)
+            .decrypt(ARN, b"blob", &EncryptionContext::new(), &[])
+            .unwrap();
+        assert_eq!(out.plaintext.as_slice(), [0, 1, 2, 3]);
+        assert_eq!(out.key_id, ARN);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        assert!(
+            seen.iter().all(|s| s == "trentservice.decrypt signed=true"),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn client_errors_are_not_retried_and_keep_their_code() {
+        let (url, seen) = serve(vec![(
+            400,
+            r#"{"__type":"AccessDeniedException","Message":"no"}"#.into(),
+        )]);
+        let e = client(&url)
+            .generate_data_key(ARN, 32, &EncryptionContext::new(), &[])
+            .err()
+            .unwrap();
+        assert_eq!(e.code, "AccessDeniedException");
+        assert_eq!(e.message, "no");
+        assert_eq!(seen.lock().unwrap().len(), 1);
     }
 }

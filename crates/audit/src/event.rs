@@ -249,6 +249,45 @@ impl AuditEvent {
         }
     }
 
+    /// An `AwsServiceEvent`: something a service did by itself (a rotation, a parameter
+    /// policy acting), recorded with the service (`secretsmanager.amazonaws.com`) as the
+    /// identity, source and user agent, and delivered to the resource's account.
+    pub fn service_event(
+        service: &str,
+        event_name: &str,
+        region: &str,
+        account: AccountId,
+        time: OffsetDateTime,
+    ) -> Self {
+        Self {
+            event_version: Cow::Borrowed(EVENT_VERSION),
+            user_identity: UserIdentity {
+                kind: "AWSService".to_owned(),
+                invoked_by: Some(service.to_owned()),
+                ..UserIdentity::default()
+            },
+            event_time: time,
+            event_source: service.to_owned(),
+            event_name: event_name.to_owned(),
+            aws_region: region.to_owned(),
+            source_ip_address: service.to_owned(),
+            user_agent: service.to_owned(),
+            request_parameters: None,
+            response_elements: None,
+            request_id: String::new(),
+            event_id: new_event_id(),
+            read_only: false,
+            resources: Vec::new(),
+            error_code: None,
+            error_message: None,
+            event_type: Cow::Borrowed("AwsServiceEvent"),
+            management_event: true,
+            recipient_account_id: Some(account),
+            event_category: Cow::Borrowed("Management"),
+            tls_details: None,
+        }
+    }
+
     /// A request rejected before its caller was known (bad signature, unknown key...).
     /// Recording these is what lets threat detection see credential probing.
     pub fn failed_authentication(f: &FailedAuthentication) -> Self {

@@ -12,12 +12,11 @@
 
 use crate::State;
 use bytes::Bytes;
-use coffer_audit::{AuditEvent, UserIdentity};
+use coffer_audit::AuditEvent;
 use coffer_types::AccountId;
 use http_body_util::Full;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -207,35 +206,10 @@ async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<ServiceEvent>) {
 /// The CloudTrail record of an event: an `AwsServiceEvent` by the service itself, the
 /// EventBridge event as its `serviceEventDetails`-like payload in `responseElements`.
 fn audit_record(e: &ServiceEvent, body: &Value) -> AuditEvent {
-    let service = e.source.trim_start_matches("aws.");
-    let invoked_by = format!("{service}.amazonaws.com");
-    AuditEvent {
-        event_version: Cow::Borrowed("1.11"),
-        user_identity: UserIdentity {
-            kind: "AWSService".into(),
-            invoked_by: Some(invoked_by.clone()),
-            ..UserIdentity::default()
-        },
-        event_time: e.time,
-        event_source: invoked_by.clone(),
-        event_name: e.detail_type.replace(' ', ""),
-        aws_region: e.region.clone(),
-        source_ip_address: invoked_by.clone(),
-        user_agent: invoked_by,
-        request_parameters: None,
-        response_elements: Some(body.clone()),
-        request_id: String::new(),
-        event_id: coffer_audit::new_event_id(),
-        read_only: false,
-        resources: Vec::new(),
-        error_code: None,
-        error_message: None,
-        event_type: Cow::Borrowed("AwsServiceEvent"),
-        management_event: true,
-        recipient_account_id: Some(e.account),
-        event_category: Cow::Borrowed("Management"),
-        tls_details: None,
-    }
+    let service = format!("{}.amazonaws.com", e.source.trim_start_matches("aws."));
+    let name = e.detail_type.replace(' ', "");
+    AuditEvent::service_event(&service, &name, &e.region, e.account, e.time)
+        .with_response(body.clone())
 }
 
 /// Delivers one event to one webhook, retrying failures with doubling waits; true once

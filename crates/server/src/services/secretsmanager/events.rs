@@ -6,40 +6,14 @@
 
 use super::store::SecretRecord;
 use crate::State;
-use coffer_audit::{AuditEvent, EVENT_VERSION, UserIdentity, new_event_id};
-use std::borrow::Cow;
+use coffer_audit::AuditEvent;
 
 pub fn emit(state: &State, s: &SecretRecord, name: &str, error: Option<&str>) {
-    let mut e = AuditEvent {
-        event_version: Cow::Borrowed(EVENT_VERSION),
-        user_identity: UserIdentity {
-            kind: "AWSService".into(),
-            invoked_by: Some("secretsmanager.amazonaws.com".into()),
-            ..Default::default()
-        },
-        event_time: state.clock.now(),
-        event_source: "secretsmanager.amazonaws.com".into(),
-        event_name: name.to_owned(),
-        aws_region: s.region.clone(),
-        source_ip_address: "secretsmanager.amazonaws.com".into(),
-        user_agent: "secretsmanager.amazonaws.com".into(),
-        request_parameters: None,
-        response_elements: None,
-        request_id: uuid::Uuid::new_v4().to_string(),
-        event_id: new_event_id(),
-        read_only: false,
-        resources: Vec::new(),
-        error_code: None,
-        error_message: None,
-        event_type: Cow::Borrowed("AwsServiceEvent"),
-        management_event: true,
-        recipient_account_id: Some(s.account),
-        event_category: Cow::Borrowed("Management"),
-        tls_details: None,
-    }
-    .with_resource(&s.arn(), s.account, "AWS::SecretsManager::Secret");
-    e.request_parameters = None;
-    e.response_elements = Some(serde_json::json!({"secretId": s.arn()}));
+    const SERVICE: &str = "secretsmanager.amazonaws.com";
+    let mut e = AuditEvent::service_event(SERVICE, name, &s.region, s.account, state.clock.now())
+        .with_resource(&s.arn(), s.account, "AWS::SecretsManager::Secret")
+        .with_response(serde_json::json!({"secretId": s.arn()}));
+    e.request_id = uuid::Uuid::new_v4().to_string();
     if let Some(m) = error {
         e.error_message = Some(m.to_owned());
         e.error_code = Some("RotationFailed".into());

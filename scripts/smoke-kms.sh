@@ -4,30 +4,9 @@
 # cross-account use through a key policy, and cross-checks against openssl.
 # Usage: scripts/smoke-kms.sh [path/to/coffer]   (default: target/debug/coffer)
 set -uo pipefail
-cd "$(dirname "$0")/.."
-BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/coffer}
-[ -x "$BIN" ] || cargo build --quiet --bin coffer
-PASS=0; FAIL=0
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
-bad()  { FAIL=$((FAIL+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
-expect() { local n=$1 p=$2; shift 2; local out; if out=$("$@" 2>&1) && grep -qE -- "$p" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-refuse() { local n=$1 c=$2; shift 2; local out; if out=$("$@" 2>&1); then bad "$n (succeeded)" "$out"; elif grep -q "($c)" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-# same NAME WANT CMD...: CMD succeeds and prints exactly WANT (base64 is no regex)
-same() { local n=$1 w=$2; shift 2; local out; if out=$("$@" 2>&1) && [ "$out" = "$w" ]; then ok "$n"; else bad "$n" "want $w, got $out"; fi; }
-# check NAME CMD...: CMD succeeds
-check() { local n=$1; shift; local out; if out=$("$@" 2>&1); then ok "$n"; else bad "$n" "$out"; fi; }
-
-start() {
-  "$BIN" server --test-clock --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --log warn >"$WORK/server.out" 2>"$WORK/server.err" &
-  SERVER=$!
-  for _ in $(seq 100); do grep -q "^coffer listening" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
-  grep -q "^coffer listening" "$WORK/server.out" || { cat "$WORK/server.err"; echo "smoke-kms: 0 passed, 1 failed"; exit 1; }
-}
+NAME=smoke-kms
+source "$(dirname "$0")/smoke-lib.sh"
+start() { start_server --test-clock; }
 # First start bootstraps the admin account; a second account is then made offline (admin
 # commands need the embedded store to themselves), and the server started again.
 start
@@ -35,7 +14,7 @@ eval "$(grep '^export AWS_SHARED_CREDENTIALS_FILE' "$WORK/server.out")"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null
 OTHER=222233334444
 "$BIN" admin create-account --data-dir "$WORK/data" --account-id "$OTHER" --profile other >"$WORK/other.ini" 2>"$WORK/admin.err" \
-  || { cat "$WORK/admin.err"; echo "smoke-kms: 0 passed, 1 failed"; exit 1; }
+  || { cat "$WORK/admin.err"; echo "$NAME: 0 passed, 1 failed"; exit 1; }
 start
 cat "$WORK/other.ini" >>"$AWS_SHARED_CREDENTIALS_FILE"
 ACCOUNT=$(head -1 "$WORK/data/credentials" | awk '{print $5}')
@@ -156,6 +135,5 @@ assert "alias/aws/secretsmanager" in aliases, aliases
 PY
 then ok "boto3: HMAC keys, data keys, paginated aliases"; else bad "boto3 KMS"; fi
 
-kill "$SERVER"; wait "$SERVER" 2>/dev/null; SERVER=
-echo "smoke-kms: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+stop_server
+summary

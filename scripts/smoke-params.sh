@@ -4,26 +4,9 @@
 # tools show their users.
 # Usage: scripts/smoke-params.sh [path/to/coffer]   (default: target/debug/coffer)
 set -uo pipefail
-cd "$(dirname "$0")/.."
-BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/coffer}
-[ -x "$BIN" ] || cargo build --quiet --bin coffer
-PASS=0; FAIL=0
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
-bad()  { FAIL=$((FAIL+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
-expect() { local n=$1 p=$2; shift 2; local out; if out=$("$@" 2>&1) && grep -qE -- "$p" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-refuse() { local n=$1 c=$2; shift 2; local out; if out=$("$@" 2>&1); then bad "$n (succeeded)" "$out"; elif grep -q "($c)" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-same() { local n=$1 w=$2; shift 2; local out; if out=$("$@" 2>&1) && [ "$out" = "$w" ]; then ok "$n"; else bad "$n" "want $w, got $out"; fi; }
-check() { local n=$1; shift; local out; if out=$("$@" 2>&1); then ok "$n"; else bad "$n" "$out"; fi; }
-
-"$BIN" server --test-clock --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --log warn >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER=$!
-for _ in $(seq 100); do grep -q "^coffer listening" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
-grep -q "^coffer listening" "$WORK/server.out" || { cat "$WORK/server.err"; echo "smoke-params: 0 passed, 1 failed"; exit 1; }
+NAME=smoke-params
+source "$(dirname "$0")/smoke-lib.sh"
+start_server --test-clock
 eval "$(grep '^export AWS_SHARED_CREDENTIALS_FILE' "$WORK/server.out")"
 export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_CA_BUNDLE
@@ -75,6 +58,5 @@ except botocore.exceptions.ClientError as e:
 PY
 then ok "boto3: paginated decrypting reads, filters, GetParameters, size limit"; else bad "boto3 SSM"; fi
 
-kill "$SERVER"; wait "$SERVER" 2>/dev/null; SERVER=
-echo "smoke-params: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+stop_server
+summary

@@ -5,22 +5,9 @@
 # a recovery window, restore, and a boto3 check of errors and pagination.
 # Usage: scripts/smoke-secrets.sh [path/to/coffer]   (default: target/debug/coffer)
 set -uo pipefail
-cd "$(dirname "$0")/.."
-BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/coffer}
-[ -x "$BIN" ] || cargo build --quiet --bin coffer
-PASS=0; FAIL=0
-WORK=$(mktemp -d)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT=$(free_port); HOOK_PORT=$(free_port)
-cleanup() { for p in "${SERVER:-}" "${HOOK:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
-bad()  { FAIL=$((FAIL+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
-expect() { local n=$1 p=$2; shift 2; local out; if out=$("$@" 2>&1) && grep -qE -- "$p" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-refuse() { local n=$1 c=$2; shift 2; local out; if out=$("$@" 2>&1); then bad "$n (succeeded)" "$out"; elif grep -q "($c)" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-same() { local n=$1 w=$2; shift 2; local out; if out=$("$@" 2>&1) && [ "$out" = "$w" ]; then ok "$n"; else bad "$n" "want $w, got $out"; fi; }
-check() { local n=$1; shift; local out; if out=$("$@" 2>&1); then ok "$n"; else bad "$n" "$out"; fi; }
+NAME=smoke-secrets
+source "$(dirname "$0")/smoke-lib.sh"
+HOOK_PORT=$(free_port)
 
 # The rotation function: a webhook named `smoke-hook`, its signing secret in a file.
 head -c 32 /dev/urandom | base64 >"$WORK/hook.secret"; chmod 600 "$WORK/hook.secret"
@@ -29,10 +16,7 @@ cat >"$WORK/coffer.toml" <<EOF
 url = "http://127.0.0.1:$HOOK_PORT/"
 signing-secret-file = "$WORK/hook.secret"
 EOF
-"$BIN" server --test-clock --config "$WORK/coffer.toml" --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --log warn >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER=$!
-for _ in $(seq 100); do grep -q "^coffer listening" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
-grep -q "^coffer listening" "$WORK/server.out" || { cat "$WORK/server.err"; echo "smoke-secrets: 0 passed, 1 failed"; exit 1; }
+start_server --test-clock --config "$WORK/coffer.toml"
 eval "$(grep '^export AWS_SHARED_CREDENTIALS_FILE' "$WORK/server.out")"
 ACCOUNT=$(head -1 "$WORK/data/credentials" | awk '{print $5}')
 export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
@@ -67,7 +51,7 @@ class Hook(BaseHTTPRequestHandler):
         self.send_response(200); self.end_headers()
 HTTPServer(("127.0.0.1", port), Hook).serve_forever()
 PY
-HOOK=$!
+HOOK=$!; PIDS+=("$HOOK")
 advance() { python3 -c 'import sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="POST")).read()' "$EP/_coffer/clock/advance?seconds=$1"; }
 
 # --- Create, read, new versions ------------------------------------------------------
@@ -127,6 +111,5 @@ assert sorted(v["Name"] for v in b["SecretValues"]) == ["boto/1", "boto/2"], b
 PY
 then ok "boto3: binary secrets, paginated filters, errors, batch reads"; else bad "boto3 Secrets Manager"; fi
 
-kill "$SERVER"; wait "$SERVER" 2>/dev/null; SERVER=
-echo "smoke-secrets: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+stop_server
+summary

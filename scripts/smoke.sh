@@ -2,26 +2,9 @@
 # Drives a real coffer server with the unmodified AWS CLI and boto3, over HTTP and HTTPS.
 # Usage: scripts/smoke.sh [path/to/coffer]   (default: target/debug/coffer, built if missing)
 set -uo pipefail
-cd "$(dirname "$0")/.."
-BIN=${1:-${CARGO_TARGET_DIR:-target}/debug/coffer}
-[ -x "$BIN" ] || cargo build --quiet --bin coffer
-PASS=0; FAIL=0
-WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-ok()   { PASS=$((PASS+1)); echo "ok   - $1"; }
-bad()  { FAIL=$((FAIL+1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
-# expect NAME PATTERN CMD...: CMD succeeds and its output matches PATTERN
-expect() { local n=$1 p=$2; shift 2; local out; if out=$("$@" 2>&1) && grep -qE -- "$p" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-# refuse NAME CODE CMD...: CMD fails with the AWS error CODE
-refuse() { local n=$1 c=$2; shift 2; local out; if out=$("$@" 2>&1); then bad "$n (succeeded)" "$out"; elif grep -q "($c)" <<<"$out"; then ok "$n"; else bad "$n" "$out"; fi; }
-
-"$BIN" server --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" --log warn >"$WORK/server.out" 2>"$WORK/server.err" &
-SERVER=$!
-for _ in $(seq 100); do grep -q "^coffer listening" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
-grep -q "^coffer listening" "$WORK/server.out" || { cat "$WORK/server.err"; echo "0 passed, 1 failed"; exit 1; }
+NAME=smoke
+source "$(dirname "$0")/smoke-lib.sh"
+start_server
 
 # The server prints the lines a user pastes; use them as a user would.
 eval "$(grep '^export AWS_SHARED_CREDENTIALS_FILE' "$WORK/server.out")"
@@ -83,8 +66,7 @@ assert any(e["EventName"] == "GetUser" for e in events), events
 PY
 then ok "boto3 over https: sts, iam errors, cloudtrail"; else bad "boto3 over https"; fi
 
-kill "$SERVER"; wait "$SERVER" 2>/dev/null; SERVER=
+stop_server
 if "$BIN" audit verify --data-dir "$WORK/data" >"$WORK/verify.out" 2>&1; then ok "coffer audit verify after the run"; else bad "coffer audit verify" "$(cat "$WORK/verify.out")"; fi
 
-echo "smoke: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+summary

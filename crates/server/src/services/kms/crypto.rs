@@ -797,26 +797,63 @@ fn signing_conditions(
     ]
 }
 
-pub fn sign(call: &Call<'_>, i: SignInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
+/// A key ready for Sign or Verify: resolved, authorized, its state, usage and algorithm
+/// checked (with the audit parameters both operations record), DryRun answered.
+struct SigningKey {
+    key: KeyRecord,
+    asym: coffer_crypto::AsymSpec,
+    alg: coffer_crypto::SigningAlgorithm,
+    mt: CMessageType,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn signing_key(
+    call: &Call<'_>,
+    op: Operation,
+    key_id: &str,
+    alg: SigningAlgorithm,
+    message_type: Option<MessageType>,
+    grant_tokens: &[String],
+    dry: Option<bool>,
+    audit: &mut AuditInfo,
+) -> Result<SigningKey, KmsError> {
     audit.request_parameters = Some(json!({
-        "keyId": i.key_id,
-        "signingAlgorithm": i.signing_algorithm.as_str(),
-        "messageType": i.message_type.unwrap_or(MessageType::Raw).as_str(),
+        "keyId": key_id,
+        "signingAlgorithm": alg.as_str(),
+        "messageType": message_type.unwrap_or(MessageType::Raw).as_str(),
     }));
-    access::check_grant_tokens(&i.grant_tokens)?;
+    access::check_grant_tokens(grant_tokens)?;
     let req = Request {
         context: None,
-        conditions: signing_conditions(i.signing_algorithm, i.message_type),
+        conditions: signing_conditions(alg, message_type),
     };
-    let r = use_key(call, &i.key_id, Operation::Sign, &req, audit)?;
-    let (asym, alg, mt) =
-        signing_setup(&r.key, Operation::Sign, i.signing_algorithm, i.message_type)?;
-    dry_run(i.dry_run)?;
-    let (_, private) = material::open_current(&call.state.barrier, &r.key)?;
-    let sig =
-        coffer_crypto::sign(asym, &private, alg, mt, &i.message.0).map_err(crypto_input_error)?;
+    let r = use_key(call, key_id, op, &req, audit)?;
+    let (asym, alg, mt) = signing_setup(&r.key, op, alg, message_type)?;
+    dry_run(dry)?;
+    Ok(SigningKey {
+        key: r.key,
+        asym,
+        alg,
+        mt,
+    })
+}
+
+pub fn sign(call: &Call<'_>, i: SignInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
+    let k = signing_key(
+        call,
+        Operation::Sign,
+        &i.key_id,
+        i.signing_algorithm,
+        i.message_type,
+        &i.grant_tokens,
+        i.dry_run,
+        audit,
+    )?;
+    let (_, private) = material::open_current(&call.state.barrier, &k.key)?;
+    let sig = coffer_crypto::sign(k.asym, &private, k.alg, k.mt, &i.message.0)
+        .map_err(crypto_input_error)?;
     Ok(json!({
-        "KeyId": r.key.arn(),
+        "KeyId": k.key.arn(),
         "Signature": b64(&sig),
         "SigningAlgorithm": i.signing_algorithm.as_str(),
     }))
@@ -836,32 +873,24 @@ pub struct VerifyInput {
 }
 
 pub fn verify(call: &Call<'_>, i: VerifyInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
-    audit.request_parameters = Some(json!({
-        "keyId": i.key_id,
-        "signingAlgorithm": i.signing_algorithm.as_str(),
-        "messageType": i.message_type.unwrap_or(MessageType::Raw).as_str(),
-    }));
-    access::check_grant_tokens(&i.grant_tokens)?;
-    let req = Request {
-        context: None,
-        conditions: signing_conditions(i.signing_algorithm, i.message_type),
-    };
-    let r = use_key(call, &i.key_id, Operation::Verify, &req, audit)?;
-    let (asym, alg, mt) = signing_setup(
-        &r.key,
+    let k = signing_key(
+        call,
         Operation::Verify,
+        &i.key_id,
         i.signing_algorithm,
         i.message_type,
+        &i.grant_tokens,
+        i.dry_run,
+        audit,
     )?;
-    dry_run(i.dry_run)?;
-    let spki = public_key(call, &r.key, asym)?;
-    let valid = coffer_crypto::verify(asym, &spki, alg, mt, &i.message.0, &i.signature.0)
+    let spki = public_key(call, &k.key, k.asym)?;
+    let valid = coffer_crypto::verify(k.asym, &spki, k.alg, k.mt, &i.message.0, &i.signature.0)
         .map_err(crypto_input_error)?;
     if !valid {
         return Err(KmsError::InvalidSignature);
     }
     Ok(json!({
-        "KeyId": r.key.arn(),
+        "KeyId": k.key.arn(),
         "SignatureValid": true,
         "SigningAlgorithm": i.signing_algorithm.as_str(),
     }))

@@ -152,3 +152,19 @@ fn eval_request(call: &Call<'_>, ask: &Ask<'_>) -> EvalRequest {
         context,
     }
 }
+
+/// The global condition keys of a request that sets tags: `aws:RequestTag/<key>` for each
+/// tag and `aws:TagKeys` for all of them, for policies that constrain tagging.
+pub fn request_tag_conditions(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
+    let mut c: Vec<(String, Vec<String>)> = tags
+        .iter()
+        .map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()]))
+        .collect();
+    if !tags.is_empty() {
+        c.push((
+            "aws:TagKeys".to_owned(),
+            tags.iter().map(|(k, _)| k.clone()).collect(),
+        ));
+    }
+    c
+}

@@ -820,6 +820,49 @@ async fn tags() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "TagException");
+    // aws:RequestTag and aws:TagKeys reach the policy: this user may set only team=blue and
+    // remove only the team tag.
+    let (tagger, _) = user_with_policy(
+        &s,
+        "tagger",
+        Some(
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Effect":"Allow","Action":"kms:TagResource","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"blue"}}},
+              {"Effect":"Allow","Action":"kms:UntagResource","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["team"]}}}]}"#,
+        ),
+    )
+    .await;
+    let as_tagger = s.kms(&tagger);
+    let e = as_tagger
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("team", "red"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    as_tagger
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("team", "blue"))
+        .send()
+        .await
+        .unwrap();
+    let e = as_tagger
+        .untag_resource()
+        .key_id(&id)
+        .tag_keys("env")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    as_tagger
+        .untag_resource()
+        .key_id(&id)
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

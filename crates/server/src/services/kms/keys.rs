@@ -132,7 +132,7 @@ pub fn create_key(
                 vec![input.bypass_policy_lockout_safety_check.to_string()],
             ),
         ];
-        conditions.extend(tags::request_tag_conditions(&tags));
+        conditions.extend(crate::authz::request_tag_conditions(&tags));
         authz::check(
             call,
             t,
@@ -234,13 +234,26 @@ pub fn update_key<T>(
     key_id: &str,
     op: Operation,
     audit: &mut AuditInfo,
+    change: impl FnMut(&mut dyn Txn, &mut KeyRecord) -> Result<T, KmsError>,
+) -> Result<(KeyRecord, T), KmsError> {
+    update_key_as(call, key_id, op, &Request::default(), audit, change)
+}
+
+/// [`update_key`] for a request that brings condition keys of its own (the tags TagResource
+/// sets, the keys UntagResource removes).
+pub fn update_key_as<T>(
+    call: &Call<'_>,
+    key_id: &str,
+    op: Operation,
+    req: &Request<'_>,
+    audit: &mut AuditInfo,
     mut change: impl FnMut(&mut dyn Txn, &mut KeyRecord) -> Result<T, KmsError>,
 ) -> Result<(KeyRecord, T), KmsError> {
     let mut seen = None;
     let res = coffer_storage::write(call.state.store.as_ref(), |t| {
         let mut r = access::resolve(call, t, key_id, false)?;
         seen = Some(r.key.clone());
-        access::authorize(call, t, &r, op, &Request::default())?;
+        access::authorize(call, t, &r, op, req)?;
         access::check_state(&r.key, op)?;
         let out = change(t, &mut r.key)?;
         store::put_key(t, &r.key)?;

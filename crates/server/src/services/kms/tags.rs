@@ -1,6 +1,7 @@
 //! Tags: TagResource, UntagResource, ListResourceTags, and tag validation for CreateKey.
 
 use super::KmsError;
+use super::access::Request;
 use super::keys::{self, Tag, audit_key};
 use crate::api::{AuditInfo, Call};
 use coffer_kms::ops::Operation;
@@ -45,21 +46,6 @@ fn merge(tags: &mut Vec<(String, String)>, k: &str, v: &str) {
     }
 }
 
-/// `aws:RequestTag/<k>` and `aws:TagKeys`, for policies that constrain tagging.
-pub fn request_tag_conditions(tags: &[(String, String)]) -> Vec<(String, Vec<String>)> {
-    let mut c: Vec<(String, Vec<String>)> = tags
-        .iter()
-        .map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()]))
-        .collect();
-    if !tags.is_empty() {
-        c.push((
-            "aws:TagKeys".to_owned(),
-            tags.iter().map(|(k, _)| k.clone()).collect(),
-        ));
-    }
-    c
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagInput {
@@ -75,10 +61,20 @@ pub fn tag(call: &Call<'_>, input: TagInput, audit: &mut AuditInfo) -> Result<Va
     for t in &input.tags {
         check_tag(t)?;
     }
-    keys::update_key(
+    let requested: Vec<(String, String)> = input
+        .tags
+        .iter()
+        .map(|t| (t.tag_key.clone(), t.tag_value.clone()))
+        .collect();
+    let req = Request {
+        context: None,
+        conditions: crate::authz::request_tag_conditions(&requested),
+    };
+    keys::update_key_as(
         call,
         &input.key_id,
         Operation::TagResource,
+        &req,
         audit,
         |_, k| {
             let mut next = k.tags.clone();
@@ -109,10 +105,15 @@ pub fn untag(call: &Call<'_>, input: UntagInput, audit: &mut AuditInfo) -> Resul
             "Tag keys beginning with 'aws:' are reserved by AWS.".into(),
         ));
     }
-    keys::update_key(
+    let req = Request {
+        context: None,
+        conditions: vec![("aws:TagKeys".to_owned(), input.tag_keys.clone())],
+    };
+    keys::update_key_as(
         call,
         &input.key_id,
         Operation::UntagResource,
+        &req,
         audit,
         |_, k| {
             k.tags.retain(|(key, _)| !input.tag_keys.contains(key));

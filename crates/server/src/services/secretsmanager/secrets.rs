@@ -93,7 +93,7 @@ pub fn create(call: &Call<'_>, i: CreateInput, audit: &mut AuditInfo) -> Result<
         if let Some(d) = &i.description {
             c.push(cond("secretsmanager:Description", d.clone()));
         }
-        c.extend(tags::request_conditions(&new_tags));
+        c.extend(crate::authz::request_tag_conditions(&new_tags));
         access::authorize_resource(call, t, "secretsmanager:CreateSecret", &arn, c)?;
         store::get::<SecretRecord>(t, store::SECRETS, &key)
     })?;

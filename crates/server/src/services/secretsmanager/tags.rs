@@ -62,21 +62,6 @@ pub fn to_json(tags: &[(String, String)]) -> Value {
     )
 }
 
-/// `aws:RequestTag/<k>` and `aws:TagKeys`.
-pub fn request_conditions(tags: &[(String, String)]) -> access::Conditions {
-    let mut c: access::Conditions = tags
-        .iter()
-        .map(|(k, v)| (format!("aws:RequestTag/{k}"), vec![v.clone()]))
-        .collect();
-    if !tags.is_empty() {
-        c.push((
-            "aws:TagKeys".to_owned(),
-            tags.iter().map(|(k, _)| k.clone()).collect(),
-        ));
-    }
-    c
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagInput {
@@ -116,7 +101,7 @@ pub fn tag(call: &Call<'_>, i: TagInput, audit: &mut AuditInfo) -> Result<Value,
         call,
         &i.secret_id,
         "secretsmanager:TagResource",
-        request_conditions(&requested),
+        crate::authz::request_tag_conditions(&requested),
         audit,
         |s| {
             for t in &i.tags {

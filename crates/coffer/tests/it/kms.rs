@@ -480,6 +480,34 @@ async fn aliases_name_keys() {
     let kms = s.kms(&s.admin);
     let a = symmetric(&kms).await;
     let b = symmetric(&kms).await;
+    // UpdateAlias and DeleteAlias of an alias that does not exist: AWS's NotFoundException.
+    let missing = format!(
+        "Alias arn:aws:kms:us-east-1:{}:alias/none is not found.",
+        s.account
+    );
+    let e = kms
+        .update_alias()
+        .alias_name("alias/none")
+        .target_key_id(&a)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NotFoundException");
+    assert_eq!(
+        e.as_service_error().and_then(|e| e.meta().message()),
+        Some(missing.as_str())
+    );
+    let e = kms
+        .delete_alias()
+        .alias_name("alias/none")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "NotFoundException");
+    assert_eq!(
+        e.as_service_error().and_then(|e| e.meta().message()),
+        Some(missing.as_str())
+    );
     kms.create_alias()
         .alias_name("alias/app")
         .target_key_id(&a)

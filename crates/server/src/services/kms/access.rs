@@ -145,7 +145,8 @@ fn parse_policy(policy: &str) -> Result<PolicyDocument, KmsError> {
         .map_err(|e| KmsError::Internal(format!("stored key policy does not parse: {e}")))
 }
 
-fn alias_target(
+/// The alias record `name` of an account and region, or AWS's NotFoundException.
+pub fn alias_target(
     t: &mut dyn Txn,
     region: &str,
     account: AccountId,

@@ -89,6 +89,16 @@ fn target(
     Ok(r)
 }
 
+/// The caller's alias `name`, which UpdateAlias and DeleteAlias need to exist.
+fn existing(call: &Call<'_>, t: &mut dyn Txn, name: &str) -> Result<AliasRecord, KmsError> {
+    access::alias_target(
+        t,
+        call.ctx.region.as_str(),
+        call.ctx.principal.account,
+        name,
+    )
+}
+
 fn storage_key(call: &Call<'_>, name: &str) -> String {
     store::alias_storage_key(call.ctx.region.as_str(), call.ctx.principal.account, name)
 }
@@ -160,16 +170,7 @@ pub fn update(
     let key = coffer_storage::write(call.state.store.as_ref(), |t| {
         authorize_alias(call, t, Operation::UpdateAlias, &input.alias_name)?;
         let sk = storage_key(call, &input.alias_name);
-        let mut rec: AliasRecord = store::get(t, store::ALIASES, &sk)?.ok_or_else(|| {
-            KmsError::NotFound(format!(
-                "Alias {} is not found.",
-                store::alias_arn(
-                    call.ctx.region.as_str(),
-                    call.ctx.principal.account,
-                    &input.alias_name
-                )
-            ))
-        })?;
+        let mut rec = existing(call, t, &input.alias_name)?;
         let current_ref = store::key_arn(
             call.ctx.region.as_str(),
             call.ctx.principal.account,
@@ -209,16 +210,7 @@ pub fn delete(
     let key = coffer_storage::write(call.state.store.as_ref(), |t| {
         authorize_alias(call, t, Operation::DeleteAlias, &input.alias_name)?;
         let sk = storage_key(call, &input.alias_name);
-        let rec: AliasRecord = store::get(t, store::ALIASES, &sk)?.ok_or_else(|| {
-            KmsError::NotFound(format!(
-                "Alias {} is not found.",
-                store::alias_arn(
-                    call.ctx.region.as_str(),
-                    call.ctx.principal.account,
-                    &input.alias_name
-                )
-            ))
-        })?;
+        let rec = existing(call, t, &input.alias_name)?;
         // Deleting an alias needs permission on its key too (any key state is fine).
         let key_ref = store::key_arn(
             call.ctx.region.as_str(),

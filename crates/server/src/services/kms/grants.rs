@@ -228,19 +228,8 @@ pub struct ListInput {
 }
 
 fn page(entries: Vec<Value>, limit: usize, marker: Option<&str>) -> Result<Value, KmsError> {
-    let start = match marker {
-        None => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| KmsError::InvalidMarker("Invalid marker".into()))?,
-    };
-    let page: Vec<Value> = entries.iter().skip(start).take(limit).cloned().collect();
-    let end = start + page.len();
-    let mut out = json!({ "Grants": page, "Truncated": end < entries.len() });
-    if end < entries.len() {
-        out["NextMarker"] = json!(end.to_string());
-    }
-    Ok(out)
+    let start = keys::offset_marker(marker)?;
+    Ok(keys::offset_page("Grants", &entries, start, limit))
 }
 
 pub fn list(call: &Call<'_>, i: ListInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {

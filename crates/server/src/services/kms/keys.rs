@@ -284,6 +284,28 @@ pub struct ListInput {
 }
 
 /// Validates `Limit` (1 to `max`, default `default`).
+/// The position a `Marker` of the offset-paged list operations (grants, rotations, tags)
+/// stands for; coffer writes these markers as the index of the next entry.
+pub fn offset_marker(marker: Option<&str>) -> Result<usize, KmsError> {
+    match marker {
+        None => Ok(0),
+        Some(m) => m
+            .parse::<usize>()
+            .map_err(|_| KmsError::InvalidMarker("Invalid marker".into())),
+    }
+}
+
+/// One page of `entries` from `start`, as `{<member>: [...], Truncated, NextMarker?}`.
+pub fn offset_page(member: &str, entries: &[Value], start: usize, limit: usize) -> Value {
+    let page: Vec<Value> = entries.iter().skip(start).take(limit).cloned().collect();
+    let end = start + page.len();
+    let mut out = json!({ member: page, "Truncated": end < entries.len() });
+    if end < entries.len() {
+        out["NextMarker"] = json!(end.to_string());
+    }
+    out
+}
+
 pub fn page_limit(limit: Option<i64>, max: i64, default: i64) -> Result<usize, KmsError> {
     let l = limit.unwrap_or(default);
     if !(1..=max).contains(&l) {

@@ -194,12 +194,7 @@ pub struct ListInput {
 pub fn list(call: &Call<'_>, i: ListInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
     audit.request_parameters = Some(json!({ "keyId": i.key_id }));
     let limit = keys::page_limit(i.limit, 1000, 100)?;
-    let start = match &i.marker {
-        None => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| KmsError::InvalidMarker("Invalid marker".into()))?,
-    };
+    let start = keys::offset_marker(i.marker.as_deref())?;
     let r = keys::read_key(call, &i.key_id, false, Operation::ListKeyRotations, audit)?;
     let k = &r.key;
     if k.spec != KeySpec::SymmetricDefault {
@@ -224,11 +219,5 @@ pub fn list(call: &Call<'_>, i: ListInput, audit: &mut AuditInfo) -> Result<Valu
             e
         })
         .collect();
-    let page: Vec<Value> = entries.iter().skip(start).take(limit).cloned().collect();
-    let end = start + page.len();
-    let mut out = json!({ "Rotations": page, "Truncated": end < entries.len() });
-    if end < entries.len() {
-        out["NextMarker"] = json!(end.to_string());
-    }
-    Ok(out)
+    Ok(keys::offset_page("Rotations", &entries, start, limit))
 }

@@ -134,12 +134,7 @@ pub struct ListInput {
 pub fn list(call: &Call<'_>, input: ListInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
     audit.request_parameters = Some(json!({ "keyId": input.key_id }));
     let limit = keys::page_limit(input.limit, 50, 50)?;
-    let start = match &input.marker {
-        None => 0,
-        Some(m) => m
-            .parse::<usize>()
-            .map_err(|_| KmsError::InvalidMarker("Invalid marker".into()))?,
-    };
+    let start = keys::offset_marker(input.marker.as_deref())?;
     let r = keys::read_key(
         call,
         &input.key_id,
@@ -148,17 +143,11 @@ pub fn list(call: &Call<'_>, input: ListInput, audit: &mut AuditInfo) -> Result<
         audit,
     )?;
     audit_key(audit, &r.key);
-    let all = &r.key.tags;
-    let page: Vec<Value> = all
+    let entries: Vec<Value> = r
+        .key
+        .tags
         .iter()
-        .skip(start)
-        .take(limit)
         .map(|(k, v)| json!({ "TagKey": k, "TagValue": v }))
         .collect();
-    let end = start + page.len();
-    let mut out = json!({ "Tags": page, "Truncated": end < all.len() });
-    if end < all.len() {
-        out["NextMarker"] = json!(end.to_string());
-    }
-    Ok(out)
+    Ok(keys::offset_page("Tags", &entries, start, limit))
 }

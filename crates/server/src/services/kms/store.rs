@@ -10,6 +10,7 @@
 //! barrier (see `material.rs`).
 
 use super::error::KmsError;
+use crate::records::{self, RecordFault};
 use coffer_kms::context::EncryptionContext;
 use coffer_kms::spec::{KeyManager, KeySpec, KeyState, KeyUsage, Origin};
 use coffer_storage::Txn;
@@ -203,17 +204,11 @@ pub fn get<T: DeserializeOwned>(
     table: &str,
     key: &str,
 ) -> Result<Option<T>, KmsError> {
-    match t.get(table, key.as_bytes())? {
-        Some(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|_| KmsError::Internal(format!("corrupt record in {table}"))),
-        None => Ok(None),
-    }
+    records::get(t, table, key)
 }
 
 pub fn put<T: Serialize>(t: &mut dyn Txn, table: &str, key: &str, v: &T) -> Result<(), KmsError> {
-    let b = serde_json::to_vec(v).map_err(|e| KmsError::Internal(e.to_string()))?;
-    Ok(t.put(table, key.as_bytes(), &b)?)
+    records::put(t, table, key, v)
 }
 
 pub fn put_key(t: &mut dyn Txn, k: &KeyRecord) -> Result<(), KmsError> {
@@ -228,20 +223,14 @@ pub fn scan<T: DeserializeOwned>(
     start_after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<(String, T)>, KmsError> {
-    let rows = t.scan(
-        table,
-        prefix.as_bytes(),
-        start_after.map(str::as_bytes),
-        limit,
-    )?;
-    rows.into_iter()
-        .map(|(k, v)| {
-            let k = String::from_utf8(k).map_err(|_| KmsError::Internal("key".into()))?;
-            let v = serde_json::from_slice(&v)
-                .map_err(|_| KmsError::Internal(format!("corrupt record in {table}")))?;
-            Ok((k, v))
-        })
-        .collect()
+    records::scan(t, table, prefix, start_after, limit)
+}
+
+/// A record that will not decode is damaged storage: internal, like a failing store.
+impl From<RecordFault> for KmsError {
+    fn from(f: RecordFault) -> Self {
+        Self::Internal(f.to_string())
+    }
 }
 
 /// How the caller named a key.

@@ -74,6 +74,44 @@ fn decode<T: DeserializeOwned>(table: &str, bytes: &[u8]) -> Result<T, RecordFau
     serde_json::from_slice(bytes).map_err(|_| RecordFault(format!("corrupt record in {table}")))
 }
 
+/// Bytes in a record (sealed material, data keys) as a base64 string, for
+/// `#[serde(with = "records::b64")]`: a JSON array of numbers would triple the record and slow
+/// down every read of it.
+pub mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = String::deserialize(d)?;
+        STANDARD.decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// [`b64`] for optional bytes; `None` is JSON `null`.
+pub mod b64_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(b) => super::b64::serialize(b, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        use base64::Engine;
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| base64::engine::general_purpose::STANDARD.decode(s))
+            .transpose()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +147,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let st = coffer_storage::open_embedded(&dir.path().join("db")).unwrap();
         (dir, st)
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Sealed {
+        #[serde(with = "b64")]
+        data: Vec<u8>,
+        #[serde(with = "b64_opt")]
+        maybe: Option<Vec<u8>>,
+    }
+
+    #[test]
+    fn bytes_are_base64_strings() {
+        let v = Sealed {
+            data: vec![0, 1, 2, 0xff],
+            maybe: Some(b"hi".to_vec()),
+        };
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(json, r#"{"data":"AAEC/w==","maybe":"aGk="}"#);
+        assert_eq!(serde_json::from_str::<Sealed>(&json).unwrap(), v);
+        let none = Sealed {
+            data: Vec::new(),
+            maybe: None,
+        };
+        let json = serde_json::to_string(&none).unwrap();
+        assert_eq!(json, r#"{"data":"","maybe":null}"#);
+        assert_eq!(serde_json::from_str::<Sealed>(&json).unwrap(), none);
+        assert!(serde_json::from_str::<Sealed>(r#"{"data":"!!","maybe":null}"#).is_err());
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct KeyVersion {
     pub rotation_type: Option<String>,
     /// The material sealed under the barrier's KMS purpose key; `None` while an EXTERNAL key
     /// waits for (or has lost) its imported material. Base64 in the record.
-    #[serde(with = "b64_opt")]
+    #[serde(with = "records::b64_opt")]
     pub sealed: Option<Vec<u8>>,
     /// For imported material: SHA-256 (hex) of the material, so a re-import can be checked
     /// to be the same material after the original was deleted or expired.
@@ -141,46 +141,10 @@ pub struct GrantRecord {
 pub struct ImportParams {
     pub wrapping_spec: String,
     pub algorithm: String,
-    #[serde(with = "b64")]
+    #[serde(with = "records::b64")]
     pub sealed_private_key: Vec<u8>,
     pub token_hash: String,
     pub valid_to: OffsetDateTime,
-}
-
-/// Sealed bytes are stored as base64 strings: a JSON array of numbers would triple the
-/// record and slow down every read of a key.
-mod b64 {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        STANDARD.decode(s).map_err(serde::de::Error::custom)
-    }
-}
-
-mod b64_opt {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(b) => super::b64::serialize(b, s),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        use base64::Engine;
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| base64::engine::general_purpose::STANDARD.decode(s))
-            .transpose()
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 pub fn key_arn(region: &str, account: AccountId, key_id: &str) -> String {

@@ -128,25 +128,10 @@ impl SecretRecord {
 pub struct SealedValue {
     /// `string` or `binary`.
     pub kind: String,
-    #[serde(with = "b64")]
+    #[serde(with = "records::b64")]
     pub data_key: Vec<u8>,
-    #[serde(with = "b64")]
+    #[serde(with = "records::b64")]
     pub sealed: Vec<u8>,
-}
-
-mod b64 {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        STANDARD.decode(s).map_err(serde::de::Error::custom)
-    }
 }
 
 pub fn secret_arn(region: &str, account: AccountId, name: &str, suffix: &str) -> String {

@@ -15,6 +15,7 @@ pub mod metrics;
 mod pipeline;
 mod record;
 pub mod record_cache;
+mod records;
 pub mod scheduler;
 mod server;
 pub mod services;

@@ -10,6 +10,7 @@
 //! barrier (see `material.rs`).
 
 use super::error::KmsError;
+use crate::records::{self, RecordFault};
 use coffer_kms::context::EncryptionContext;
 use coffer_kms::spec::{KeyManager, KeySpec, KeyState, KeyUsage, Origin};
 use coffer_storage::Txn;
@@ -34,7 +35,7 @@ pub struct KeyVersion {
     pub rotation_type: Option<String>,
     /// The material sealed under the barrier's KMS purpose key; `None` while an EXTERNAL key
     /// waits for (or has lost) its imported material. Base64 in the record.
-    #[serde(with = "b64_opt")]
+    #[serde(with = "records::b64_opt")]
     pub sealed: Option<Vec<u8>>,
     /// For imported material: SHA-256 (hex) of the material, so a re-import can be checked
     /// to be the same material after the original was deleted or expired.
@@ -140,46 +141,10 @@ pub struct GrantRecord {
 pub struct ImportParams {
     pub wrapping_spec: String,
     pub algorithm: String,
-    #[serde(with = "b64")]
+    #[serde(with = "records::b64")]
     pub sealed_private_key: Vec<u8>,
     pub token_hash: String,
     pub valid_to: OffsetDateTime,
-}
-
-/// Sealed bytes are stored as base64 strings: a JSON array of numbers would triple the
-/// record and slow down every read of a key.
-mod b64 {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        STANDARD.decode(s).map_err(serde::de::Error::custom)
-    }
-}
-
-mod b64_opt {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(b) => super::b64::serialize(b, s),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        use base64::Engine;
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| base64::engine::general_purpose::STANDARD.decode(s))
-            .transpose()
-            .map_err(serde::de::Error::custom)
-    }
 }
 
 pub fn key_arn(region: &str, account: AccountId, key_id: &str) -> String {
@@ -203,17 +168,11 @@ pub fn get<T: DeserializeOwned>(
     table: &str,
     key: &str,
 ) -> Result<Option<T>, KmsError> {
-    match t.get(table, key.as_bytes())? {
-        Some(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|_| KmsError::Internal(format!("corrupt record in {table}"))),
-        None => Ok(None),
-    }
+    records::get(t, table, key)
 }
 
 pub fn put<T: Serialize>(t: &mut dyn Txn, table: &str, key: &str, v: &T) -> Result<(), KmsError> {
-    let b = serde_json::to_vec(v).map_err(|e| KmsError::Internal(e.to_string()))?;
-    Ok(t.put(table, key.as_bytes(), &b)?)
+    records::put(t, table, key, v)
 }
 
 pub fn put_key(t: &mut dyn Txn, k: &KeyRecord) -> Result<(), KmsError> {
@@ -228,20 +187,14 @@ pub fn scan<T: DeserializeOwned>(
     start_after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<(String, T)>, KmsError> {
-    let rows = t.scan(
-        table,
-        prefix.as_bytes(),
-        start_after.map(str::as_bytes),
-        limit,
-    )?;
-    rows.into_iter()
-        .map(|(k, v)| {
-            let k = String::from_utf8(k).map_err(|_| KmsError::Internal("key".into()))?;
-            let v = serde_json::from_slice(&v)
-                .map_err(|_| KmsError::Internal(format!("corrupt record in {table}")))?;
-            Ok((k, v))
-        })
-        .collect()
+    records::scan(t, table, prefix, start_after, limit)
+}
+
+/// A record that will not decode is damaged storage: internal, like a failing store.
+impl From<RecordFault> for KmsError {
+    fn from(f: RecordFault) -> Self {
+        Self::Internal(f.to_string())
+    }
 }
 
 /// How the caller named a key.

@@ -9,6 +9,7 @@
 //! A replica is an ordinary record under its own region with `primary_region` set.
 
 use super::error::{SmError, not_found};
+use crate::records::{self, RecordFault};
 use coffer_storage::Txn;
 use coffer_types::AccountId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -127,25 +128,10 @@ impl SecretRecord {
 pub struct SealedValue {
     /// `string` or `binary`.
     pub kind: String,
-    #[serde(with = "b64")]
+    #[serde(with = "records::b64")]
     pub data_key: Vec<u8>,
-    #[serde(with = "b64")]
+    #[serde(with = "records::b64")]
     pub sealed: Vec<u8>,
-}
-
-mod b64 {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(v))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = String::deserialize(d)?;
-        STANDARD.decode(s).map_err(serde::de::Error::custom)
-    }
 }
 
 pub fn secret_arn(region: &str, account: AccountId, name: &str, suffix: &str) -> String {
@@ -161,17 +147,11 @@ pub fn get<T: DeserializeOwned>(
     table: &str,
     key: &str,
 ) -> Result<Option<T>, SmError> {
-    match t.get(table, key.as_bytes())? {
-        Some(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|_| SmError::Internal(format!("corrupt record in {table}"))),
-        None => Ok(None),
-    }
+    records::get(t, table, key)
 }
 
 pub fn put<T: Serialize>(t: &mut dyn Txn, table: &str, key: &str, v: &T) -> Result<(), SmError> {
-    let b = serde_json::to_vec(v).map_err(|e| SmError::Internal(e.to_string()))?;
-    Ok(t.put(table, key.as_bytes(), &b)?)
+    records::put(t, table, key, v)
 }
 
 pub fn put_secret(t: &mut dyn Txn, s: &SecretRecord) -> Result<(), SmError> {
@@ -180,13 +160,15 @@ pub fn put_secret(t: &mut dyn Txn, s: &SecretRecord) -> Result<(), SmError> {
 
 /// Every secret whose storage key starts with `prefix`.
 pub fn scan_secrets(t: &mut dyn Txn, prefix: &str) -> Result<Vec<SecretRecord>, SmError> {
-    let rows = t.scan(SECRETS, prefix.as_bytes(), None, usize::MAX)?;
-    rows.into_iter()
-        .map(|(_, v)| {
-            serde_json::from_slice(&v)
-                .map_err(|_| SmError::Internal(format!("corrupt record in {SECRETS}")))
-        })
-        .collect()
+    let rows = records::scan::<SecretRecord, SmError>(t, SECRETS, prefix, None, usize::MAX)?;
+    Ok(rows.into_iter().map(|(_, s)| s).collect())
+}
+
+/// A record that will not decode is damaged storage: internal, like a failing store.
+impl From<RecordFault> for SmError {
+    fn from(f: RecordFault) -> Self {
+        Self::Internal(f.to_string())
+    }
 }
 
 /// Removes a secret record and every version value it lists.

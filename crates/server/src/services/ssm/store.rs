@@ -15,6 +15,7 @@
 //! history. SecureString values are only ever stored as KMS ciphertext (see `values.rs`).
 
 use super::SsmError;
+use crate::records::{self, RecordFault};
 use coffer_storage::Txn;
 use coffer_types::AccountId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -148,17 +149,18 @@ pub fn get<T: DeserializeOwned>(
     table: &str,
     key: &str,
 ) -> Result<Option<T>, SsmError> {
-    match t.get(table, key.as_bytes())? {
-        Some(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|_| SsmError::Internal(format!("corrupt record in {table}"))),
-        None => Ok(None),
-    }
+    records::get(t, table, key)
 }
 
 pub fn put<T: Serialize>(t: &mut dyn Txn, table: &str, key: &str, v: &T) -> Result<(), SsmError> {
-    let b = serde_json::to_vec(v).map_err(|e| SsmError::Internal(e.to_string()))?;
-    Ok(t.put(table, key.as_bytes(), &b)?)
+    records::put(t, table, key, v)
+}
+
+/// A record that will not decode is damaged storage: internal, like a failing store.
+impl From<RecordFault> for SsmError {
+    fn from(f: RecordFault) -> Self {
+        Self::Internal(f.to_string())
+    }
 }
 
 /// The parameter `name` of the caller's account and region, if it exists.
@@ -190,23 +192,19 @@ pub fn scan_params(
     limit: usize,
 ) -> Result<Vec<ParamRecord>, SsmError> {
     let sc = scope(region, account);
-    let full_prefix = format!("{sc}/{prefix}");
     let after = start_after.map(|n| format!("{sc}/{n}"));
-    let rows = t.scan(
+    let rows = records::scan::<ParamRecord, SsmError>(
+        t,
         PARAMS,
-        full_prefix.as_bytes(),
-        after.as_deref().map(str::as_bytes),
+        &format!("{sc}/{prefix}"),
+        after.as_deref(),
         limit,
     )?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (_, v) in rows {
-        let r: ParamRecord = serde_json::from_slice(&v)
-            .map_err(|_| SsmError::Internal("corrupt record in ssm_params".into()))?;
-        if r.region == region && r.account == account {
-            out.push(r);
-        }
-    }
-    Ok(out)
+    Ok(rows
+        .into_iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.region == region && r.account == account)
+        .collect())
 }
 
 /// The number of parameters of each tier in one scope, kept up to date by every write

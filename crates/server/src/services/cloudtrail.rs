@@ -68,7 +68,10 @@ impl ServiceError for CloudTrailError {
         crate::api::errors::cloudtrail(self)
     }
     fn audit_detail(&self) -> Option<String> {
-        None
+        match self {
+            Self::Internal(d) => Some(d.clone()),
+            _ => None,
+        }
     }
 }
 

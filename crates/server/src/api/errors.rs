@@ -13,6 +13,45 @@ use crate::services::sts::StsError;
 use coffer_wire::WireError;
 use http::StatusCode;
 
+/// What the shared awsJson call path ([`super::json_call`]) needs from a service's error
+/// enum. `to_wire` delegates to the enum's mapper in this module.
+pub trait ServiceError: From<WireError> {
+    /// The wire error this error becomes.
+    fn to_wire(&self) -> WireError;
+    /// The internal detail to put in the audit record, when the wire message hides it.
+    fn audit_detail(&self) -> Option<String>;
+}
+
+/// The conversions every awsJson service's error enum has, written once. The enum must
+/// have `AccessDenied(String)`, `Internal(String)` and `Wire(WireError)` variants: a policy
+/// refusal keeps the policy engine's message, an identity or storage failure is internal
+/// (its detail reaches only the log and the audit record), a wire error passes through.
+macro_rules! service_error_conversions {
+    ($error:ty) => {
+        impl From<$crate::authz::AuthzError> for $error {
+            fn from(e: $crate::authz::AuthzError) -> Self {
+                match e {
+                    $crate::authz::AuthzError::Denied(d) => Self::AccessDenied(d.message),
+                    $crate::authz::AuthzError::Identity(i) => Self::Internal(i.to_string()),
+                }
+            }
+        }
+
+        impl From<::coffer_storage::StorageError> for $error {
+            fn from(e: ::coffer_storage::StorageError) -> Self {
+                Self::Internal(e.to_string())
+            }
+        }
+
+        impl From<::coffer_wire::WireError> for $error {
+            fn from(e: ::coffer_wire::WireError) -> Self {
+                Self::Wire(e)
+            }
+        }
+    };
+}
+pub(crate) use service_error_conversions;
+
 fn wire(status: StatusCode, code: &'static str, message: String) -> WireError {
     WireError::sender(status, code, message)
 }

@@ -111,6 +111,59 @@ pub trait Service: Send + Sync + 'static {
     }
 }
 
+/// The parts in which awsJson1.1 services differ; [`json_call`] runs them in the order
+/// every such service shares. A service's `Service::call` is `json_call(self, call, input)`.
+pub trait JsonService: Service {
+    /// The service's typed operation.
+    type Operation: Copy;
+    /// An operation's input once decoded and validated.
+    type Input;
+    type Error: errors::ServiceError;
+    /// The operation named by `X-Amz-Target`, `None` if the service has no such operation.
+    fn operation(name: &str) -> Option<Self::Operation>;
+    /// CloudTrail's `readOnly` for the operation.
+    fn read_only(op: Self::Operation) -> bool;
+    /// Parses and validates the body, before any work is done.
+    fn decode(op: Self::Operation, body: &[u8]) -> Result<Self::Input, Self::Error>;
+    /// Authorizes and runs the operation, filling the audit record as it goes.
+    fn dispatch(
+        call: &Call<'_>,
+        op: Self::Operation,
+        input: Self::Input,
+        audit: &mut AuditInfo,
+    ) -> Result<Value, Self::Error>;
+}
+
+/// The `Service::call` of an awsJson1.1 service: parse the operation, decode, dispatch,
+/// and turn the error into the wire error and the audit record's detail. The audit
+/// record names the operation even when it is unknown or the body is refused.
+pub fn json_call<S: JsonService>(service: &S, call: &Call<'_>, input: ApiInput<'_>) -> Outcome {
+    use errors::ServiceError as _;
+    let ApiInput::Json { operation, body } = input else {
+        return errors::protocol_mismatch(service.signing_name());
+    };
+    let mut audit = AuditInfo {
+        event_name: operation.to_owned(),
+        ..Default::default()
+    };
+    let result = match S::operation(operation) {
+        Some(op) => {
+            audit.read_only = S::read_only(op);
+            S::decode(op, body).and_then(|input| S::dispatch(call, op, input, &mut audit))
+        }
+        None => Err(coffer_wire::json::unknown_operation().into()),
+    };
+    if let Err(e) = &result
+        && audit.detail.is_none()
+    {
+        audit.detail = e.audit_detail();
+    }
+    Outcome {
+        result: result.map(Reply::Json).map_err(|e| e.to_wire()),
+        audit,
+    }
+}
+
 /// A JSON object from pairs, skipping `None` values; used to build audit parameters.
 pub fn audit_object<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Value {
     let map = pairs
@@ -118,4 +171,196 @@ pub fn audit_object<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Value 
         .filter_map(|(k, v)| v.map(|v| (k.to_owned(), v)))
         .collect::<serde_json::Map<_, _>>();
     Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::errors::{ServiceError, service_error_conversions};
+    use super::*;
+    use crate::config::{Config, RawConfig};
+    use crate::identity::KeyOwner;
+    use coffer_types::{Principal, PrincipalKind};
+    use http::StatusCode;
+
+    /// A service with one read-only operation, one that fails inside, and one whose handler
+    /// writes its own audit detail.
+    struct Toy;
+
+    #[derive(Debug, thiserror::Error)]
+    enum ToyError {
+        #[error("{0}")]
+        AccessDenied(String),
+        #[error("internal error: {0}")]
+        Internal(String),
+        #[error("{0}")]
+        Wire(WireError),
+    }
+
+    service_error_conversions!(ToyError);
+
+    impl ServiceError for ToyError {
+        fn to_wire(&self) -> WireError {
+            match self {
+                Self::AccessDenied(m) => {
+                    WireError::sender(StatusCode::BAD_REQUEST, "AccessDeniedException", m)
+                }
+                Self::Internal(_) => errors::json_internal(),
+                Self::Wire(w) => w.clone(),
+            }
+        }
+        fn audit_detail(&self) -> Option<String> {
+            match self {
+                Self::Internal(d) => Some(d.clone()),
+                _ => None,
+            }
+        }
+    }
+
+    impl Service for Toy {
+        fn signing_name(&self) -> &'static str {
+            "toy"
+        }
+        fn event_source(&self) -> &'static str {
+            "toy.amazonaws.com"
+        }
+        fn protocol(&self) -> Protocol {
+            Protocol::AwsJson11
+        }
+        fn call(&self, call: &Call<'_>, input: ApiInput<'_>) -> Outcome {
+            json_call(self, call, input)
+        }
+    }
+
+    impl JsonService for Toy {
+        type Operation = &'static str;
+        type Input = Value;
+        type Error = ToyError;
+        fn operation(name: &str) -> Option<&'static str> {
+            ["Read", "Fail", "Audited"].into_iter().find(|o| *o == name)
+        }
+        fn read_only(op: &'static str) -> bool {
+            op == "Read"
+        }
+        fn decode(_: &'static str, body: &[u8]) -> Result<Value, ToyError> {
+            Ok(coffer_wire::json::json_input(body)?)
+        }
+        fn dispatch(
+            _: &Call<'_>,
+            op: &'static str,
+            input: Value,
+            audit: &mut AuditInfo,
+        ) -> Result<Value, ToyError> {
+            match op {
+                "Read" => Ok(input),
+                "Fail" => Err(coffer_storage::StorageError::ReadOnly.into()),
+                _ => {
+                    audit.detail = Some("the handler's own detail".into());
+                    Err(ToyError::Internal("hidden".into()))
+                }
+            }
+        }
+    }
+
+    fn run(input: ApiInput<'_>) -> Outcome {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::validate(RawConfig {
+            data_dir: Some(dir.path().to_path_buf()),
+            test_clock: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        let state = crate::open_state(config).unwrap().state;
+        let account = "111122223333".parse().unwrap();
+        let ctx = RequestContext {
+            request_id: "req-1".into(),
+            principal: Principal {
+                kind: PrincipalKind::Root,
+                account,
+                arn: "arn:aws:iam::111122223333:root".into(),
+                user_id: "111122223333".into(),
+                access_key_id: String::new(),
+                role_arn: None,
+                user_name: None,
+            },
+            region: "us-east-1".parse().unwrap(),
+            source_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            user_agent: "test".into(),
+            secure_transport: true,
+            time: state.clock.now(),
+        };
+        let key = KeyRecord {
+            account,
+            owner: KeyOwner::Root,
+            active: true,
+            created: ctx.time,
+            sealed_secret: Vec::new(),
+        };
+        let call = Call {
+            state: &state,
+            ctx: &ctx,
+            key: &key,
+            via_service: None,
+        };
+        Toy.call(&call, input)
+    }
+
+    fn json<'a>(operation: &'a str, body: &'a [u8]) -> ApiInput<'a> {
+        ApiInput::Json { operation, body }
+    }
+
+    fn code(o: &Outcome) -> Option<String> {
+        o.result.as_ref().err().map(|e| e.code.to_string())
+    }
+
+    #[test]
+    fn a_read_runs_and_is_audited_as_read_only() {
+        let o = run(json("Read", br#"{"A":1}"#));
+        assert!(matches!(&o.result, Ok(Reply::Json(v)) if *v == serde_json::json!({"A": 1})));
+        assert_eq!(o.audit.event_name, "Read");
+        assert!(o.audit.read_only);
+        assert_eq!(o.audit.detail, None);
+    }
+
+    #[test]
+    fn an_unknown_operation_is_refused_and_still_named_in_the_audit_record() {
+        let o = run(json("Nope", b"not json"));
+        assert_eq!(code(&o).as_deref(), Some("UnknownOperationException"));
+        assert_eq!(o.audit.event_name, "Nope");
+        assert!(!o.audit.read_only);
+        assert_eq!(o.audit.detail, None);
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_is_refused_before_dispatch() {
+        let o = run(json("Read", b"[1]"));
+        assert_eq!(code(&o).as_deref(), Some("SerializationException"));
+        assert!(o.audit.read_only);
+        assert_eq!(o.audit.detail, None);
+    }
+
+    #[test]
+    fn an_internal_failure_hides_its_detail_from_the_wire_and_keeps_it_for_the_audit() {
+        let o = run(json("Fail", b""));
+        let e = o.result.as_ref().err().unwrap();
+        assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!e.message.contains("read-only transaction"));
+        assert_eq!(
+            o.audit.detail.as_deref(),
+            Some("write attempted in a read-only transaction")
+        );
+    }
+
+    #[test]
+    fn a_handler_s_own_audit_detail_is_kept() {
+        let o = run(json("Audited", b"{}"));
+        assert_eq!(o.audit.detail.as_deref(), Some("the handler's own detail"));
+    }
+
+    #[test]
+    fn a_query_request_is_a_protocol_mismatch() {
+        let q = QueryRequest::from_query("Action=Read&Version=1").unwrap();
+        let o = run(ApiInput::Query(&q));
+        assert_eq!(o.result.as_ref().err().unwrap().status.as_u16(), 500);
+        assert_eq!(o.audit.detail.as_deref(), Some("protocol mismatch"));
+    }
 }

@@ -1,12 +1,15 @@
 //! CloudTrail (awsJson1.1): `LookupEvents` over coffer's own audit trail.
 
-use crate::api::{ApiInput, AuditInfo, Call, Outcome, Reply, Service, audit_object};
-use crate::authz::{self, Ask, AuthzError};
+use crate::api::errors::ServiceError;
+use crate::api::{
+    ApiInput, AuditInfo, Call, JsonService, Outcome, Service, audit_object, json_call,
+};
+use crate::authz::{self, Ask};
 use coffer_audit::{LookupKey, LookupQuery};
 use coffer_wire::json::json_input;
 use coffer_wire::{Protocol, WireError};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 pub struct CloudTrail;
@@ -14,8 +17,9 @@ pub struct CloudTrail;
 pub const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101";
 const MAX_RESULTS: usize = 50;
 
+#[derive(Debug, Clone, Copy)]
 pub enum Operation {
-    LookupEvents(LookupEventsInput),
+    LookupEvents,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,18 +61,17 @@ pub enum CloudTrailError {
     Internal(String),
 }
 
-impl From<AuthzError> for CloudTrailError {
-    fn from(e: AuthzError) -> Self {
-        match e {
-            AuthzError::Denied(d) => Self::AccessDenied(d.message),
-            AuthzError::Identity(i) => Self::Internal(i.to_string()),
-        }
-    }
-}
+crate::api::errors::service_error_conversions!(CloudTrailError);
 
-impl From<coffer_storage::StorageError> for CloudTrailError {
-    fn from(e: coffer_storage::StorageError) -> Self {
-        Self::Internal(e.to_string())
+impl ServiceError for CloudTrailError {
+    fn to_wire(&self) -> WireError {
+        crate::api::errors::cloudtrail(self)
+    }
+    fn audit_detail(&self) -> Option<String> {
+        match self {
+            Self::Internal(d) => Some(d.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -87,33 +90,40 @@ impl Service for CloudTrail {
     }
 
     fn call(&self, call: &Call<'_>, input: ApiInput<'_>) -> Outcome {
-        let ApiInput::Json { operation, body } = input else {
-            return crate::api::errors::protocol_mismatch("cloudtrail");
-        };
-        let mut audit = AuditInfo {
-            event_name: operation.to_owned(),
-            read_only: true,
-            ..Default::default()
-        };
-        let result = parse(operation, body).and_then(|op| run(call, op, &mut audit));
-        Outcome {
-            result: result.map_err(|e| crate::api::errors::cloudtrail(&e)),
-            audit,
+        json_call(self, call, input)
+    }
+}
+
+impl JsonService for CloudTrail {
+    type Operation = Operation;
+    type Input = LookupEventsInput;
+    type Error = CloudTrailError;
+    fn operation(name: &str) -> Option<Operation> {
+        (name == "LookupEvents").then_some(Operation::LookupEvents)
+    }
+    fn read_only(_: Operation) -> bool {
+        true
+    }
+    fn decode(_: Operation, body: &[u8]) -> Result<LookupEventsInput, CloudTrailError> {
+        Ok(json_input(body)?)
+    }
+    fn dispatch(
+        call: &Call<'_>,
+        op: Operation,
+        input: LookupEventsInput,
+        audit: &mut AuditInfo,
+    ) -> Result<Value, CloudTrailError> {
+        match op {
+            Operation::LookupEvents => lookup_events(call, input, audit),
         }
     }
 }
 
-fn parse(operation: &str, body: &[u8]) -> Result<Operation, CloudTrailError> {
-    match operation {
-        "LookupEvents" => json_input(body)
-            .map(Operation::LookupEvents)
-            .map_err(CloudTrailError::Wire),
-        _ => Err(CloudTrailError::Wire(coffer_wire::json::unknown_operation())),
-    }
-}
-
-fn run(call: &Call<'_>, op: Operation, audit: &mut AuditInfo) -> Result<Reply, CloudTrailError> {
-    let Operation::LookupEvents(input) = op;
+fn lookup_events(
+    call: &Call<'_>,
+    input: LookupEventsInput,
+    audit: &mut AuditInfo,
+) -> Result<Value, CloudTrailError> {
     audit.request_parameters = Some(audit_object([
         ("maxResults", input.max_results.map(|m| json!(m))),
         ("startTime", input.start_time.map(|t| json!(t))),
@@ -137,7 +147,7 @@ fn run(call: &Call<'_>, op: Operation, audit: &mut AuditInfo) -> Result<Reply, C
         coffer_audit::AuditError::InvalidNextToken => CloudTrailError::InvalidNextToken,
         other => CloudTrailError::Internal(other.to_string()),
     })?;
-    Ok(Reply::Json(coffer_audit::lookup_events_output(&page)))
+    Ok(coffer_audit::lookup_events_output(&page))
 }
 
 fn to_query(call: &Call<'_>, input: &LookupEventsInput) -> Result<LookupQuery, CloudTrailError> {

@@ -1,7 +1,7 @@
 //! KMS's error enum, one variant per AWS exception it becomes. `api::errors::kms` is the
 //! only place that turns these into wire errors.
 
-use crate::authz::AuthzError;
+use crate::api::errors::ServiceError;
 use coffer_wire::WireError;
 
 #[derive(Debug, thiserror::Error)]
@@ -66,20 +66,7 @@ pub enum KmsError {
     Internal(String),
 }
 
-impl From<AuthzError> for KmsError {
-    fn from(e: AuthzError) -> Self {
-        match e {
-            AuthzError::Denied(d) => Self::AccessDenied(d.message),
-            AuthzError::Identity(i) => Self::Internal(i.to_string()),
-        }
-    }
-}
-
-impl From<coffer_storage::StorageError> for KmsError {
-    fn from(e: coffer_storage::StorageError) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
+crate::api::errors::service_error_conversions!(KmsError);
 
 impl From<coffer_kms::messages::AwsError> for KmsError {
     fn from(e: coffer_kms::messages::AwsError) -> Self {
@@ -87,15 +74,11 @@ impl From<coffer_kms::messages::AwsError> for KmsError {
     }
 }
 
-impl From<WireError> for KmsError {
-    fn from(e: WireError) -> Self {
-        Self::Wire(e)
+impl ServiceError for KmsError {
+    fn to_wire(&self) -> WireError {
+        crate::api::errors::kms(self)
     }
-}
-
-impl KmsError {
-    /// The internal detail to put in the audit record, when the wire message hides it.
-    pub fn audit_detail(&self) -> Option<String> {
+    fn audit_detail(&self) -> Option<String> {
         match self {
             Self::InvalidCiphertext(d) | Self::Internal(d) => Some(d.clone()),
             _ => None,

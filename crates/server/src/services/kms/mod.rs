@@ -29,7 +29,7 @@ pub use error::KmsError;
 pub use internal::{OnBehalf, ServiceDataKey};
 pub use managed::managed_key;
 
-use crate::api::{ApiInput, AuditInfo, Call, Outcome, Reply, Service};
+use crate::api::{ApiInput, AuditInfo, Call, JsonService, Outcome, Service, json_call};
 use coffer_kms::ops::Operation;
 use coffer_wire::Protocol;
 use serde_json::Value;
@@ -53,99 +53,88 @@ impl Service for Kms {
     }
 
     fn call(&self, call: &Call<'_>, input: ApiInput<'_>) -> Outcome {
-        let ApiInput::Json { operation, body } = input else {
-            return crate::api::errors::protocol_mismatch("kms");
-        };
-        let mut audit = AuditInfo {
-            event_name: operation.to_owned(),
-            ..Default::default()
-        };
-        let result = match operation.parse::<Operation>() {
-            Ok(op) => {
-                audit.read_only = op.read_only();
-                wire::decode(op, body).and_then(|v| dispatch(call, op, v, &mut audit))
-            }
-            Err(_) => Err(KmsError::Wire(coffer_wire::json::unknown_operation())),
-        };
-        if let Err(e) = &result
-            && audit.detail.is_none()
-        {
-            audit.detail = e.audit_detail();
-        }
-        Outcome {
-            result: result
-                .map(Reply::Json)
-                .map_err(|e| crate::api::errors::kms(&e)),
-            audit,
-        }
+        json_call(self, call, input)
     }
 }
 
-/// Routes a validated input to its handler. Every operation of the API has an arm.
-fn dispatch(
-    call: &Call<'_>,
-    op: Operation,
-    input: Value,
-    audit: &mut AuditInfo,
-) -> Result<Value, KmsError> {
-    use Operation as O;
-    let i = input;
-    match op {
-        O::CreateKey => keys::create_key(call, wire::typed(i)?, audit),
-        O::DescribeKey => keys::describe_key(call, wire::typed(i)?, audit),
-        O::ListKeys => keys::list_keys(call, wire::typed(i)?, audit),
-        O::UpdateKeyDescription => keys::update_description(call, wire::typed(i)?, audit),
-        O::EnableKey => keys::set_enabled(call, op, wire::typed(i)?, audit),
-        O::DisableKey => keys::set_enabled(call, op, wire::typed(i)?, audit),
-        O::ScheduleKeyDeletion => keys::schedule_deletion(call, wire::typed(i)?, audit),
-        O::CancelKeyDeletion => keys::cancel_deletion(call, wire::typed(i)?, audit),
-        O::GetKeyLastUsage => keys::last_usage(call, wire::typed(i)?, audit),
-        O::Encrypt => crypto::encrypt(call, wire::typed(i)?, audit),
-        O::Decrypt => crypto::decrypt(call, wire::typed(i)?, audit),
-        O::ReEncrypt => crypto::re_encrypt(call, wire::typed(i)?, audit),
-        O::GenerateDataKey | O::GenerateDataKeyWithoutPlaintext => {
-            crypto::generate_data_key(call, op, wire::typed(i)?, audit)
+impl JsonService for Kms {
+    type Operation = Operation;
+    type Input = Value;
+    type Error = KmsError;
+    fn operation(name: &str) -> Option<Operation> {
+        name.parse().ok()
+    }
+    fn read_only(op: Operation) -> bool {
+        op.read_only()
+    }
+    fn decode(op: Operation, body: &[u8]) -> Result<Value, KmsError> {
+        wire::decode(op, body)
+    }
+    /// Routes a validated input to its handler. Every operation of the API has an arm.
+    fn dispatch(
+        call: &Call<'_>,
+        op: Operation,
+        i: Value,
+        audit: &mut AuditInfo,
+    ) -> Result<Value, KmsError> {
+        use Operation as O;
+        match op {
+            O::CreateKey => keys::create_key(call, wire::typed(i)?, audit),
+            O::DescribeKey => keys::describe_key(call, wire::typed(i)?, audit),
+            O::ListKeys => keys::list_keys(call, wire::typed(i)?, audit),
+            O::UpdateKeyDescription => keys::update_description(call, wire::typed(i)?, audit),
+            O::EnableKey => keys::set_enabled(call, op, wire::typed(i)?, audit),
+            O::DisableKey => keys::set_enabled(call, op, wire::typed(i)?, audit),
+            O::ScheduleKeyDeletion => keys::schedule_deletion(call, wire::typed(i)?, audit),
+            O::CancelKeyDeletion => keys::cancel_deletion(call, wire::typed(i)?, audit),
+            O::GetKeyLastUsage => keys::last_usage(call, wire::typed(i)?, audit),
+            O::Encrypt => crypto::encrypt(call, wire::typed(i)?, audit),
+            O::Decrypt => crypto::decrypt(call, wire::typed(i)?, audit),
+            O::ReEncrypt => crypto::re_encrypt(call, wire::typed(i)?, audit),
+            O::GenerateDataKey | O::GenerateDataKeyWithoutPlaintext => {
+                crypto::generate_data_key(call, op, wire::typed(i)?, audit)
+            }
+            O::GenerateDataKeyPair | O::GenerateDataKeyPairWithoutPlaintext => {
+                crypto::generate_data_key_pair(call, op, wire::typed(i)?, audit)
+            }
+            O::GenerateRandom => crypto::generate_random(call, wire::typed(i)?, audit),
+            O::Sign => crypto::sign(call, wire::typed(i)?, audit),
+            O::Verify => crypto::verify(call, wire::typed(i)?, audit),
+            O::GenerateMac => crypto::generate_mac(call, wire::typed(i)?, audit),
+            O::VerifyMac => crypto::verify_mac(call, wire::typed(i)?, audit),
+            O::GetPublicKey => crypto::get_public_key(call, wire::typed(i)?, audit),
+            O::DeriveSharedSecret => crypto::derive_shared_secret(call, wire::typed(i)?, audit),
+            O::EnableKeyRotation => rotation::enable(call, wire::typed(i)?, audit),
+            O::DisableKeyRotation => rotation::disable(call, wire::typed(i)?, audit),
+            O::GetKeyRotationStatus => rotation::status(call, wire::typed(i)?, audit),
+            O::RotateKeyOnDemand => rotation::on_demand(call, wire::typed(i)?, audit),
+            O::ListKeyRotations => rotation::list(call, wire::typed(i)?, audit),
+            O::CreateAlias => aliases::create(call, wire::typed(i)?, audit),
+            O::UpdateAlias => aliases::update(call, wire::typed(i)?, audit),
+            O::DeleteAlias => aliases::delete(call, wire::typed(i)?, audit),
+            O::ListAliases => aliases::list(call, wire::typed(i)?, audit),
+            O::GetKeyPolicy => policy::get(call, wire::typed(i)?, audit),
+            O::PutKeyPolicy => policy::put(call, wire::typed(i)?, audit),
+            O::ListKeyPolicies => policy::list(call, wire::typed(i)?, audit),
+            O::CreateGrant => grants::create(call, wire::typed(i)?, audit),
+            O::ListGrants => grants::list(call, wire::typed(i)?, audit),
+            O::ListRetirableGrants => grants::list_retirable(call, wire::typed(i)?, audit),
+            O::RetireGrant => grants::retire(call, wire::typed(i)?, audit),
+            O::RevokeGrant => grants::revoke(call, wire::typed(i)?, audit),
+            O::TagResource => tags::tag(call, wire::typed(i)?, audit),
+            O::UntagResource => tags::untag(call, wire::typed(i)?, audit),
+            O::ListResourceTags => tags::list(call, wire::typed(i)?, audit),
+            O::ReplicateKey => replicate::replicate(call, wire::typed(i)?, audit),
+            O::UpdatePrimaryRegion => replicate::update_primary(call, wire::typed(i)?, audit),
+            O::GetParametersForImport => import::get_parameters(call, wire::typed(i)?, audit),
+            O::ImportKeyMaterial => import::import(call, wire::typed(i)?, audit),
+            O::DeleteImportedKeyMaterial => import::delete(call, wire::typed(i)?, audit),
+            O::CreateCustomKeyStore
+            | O::ConnectCustomKeyStore
+            | O::DeleteCustomKeyStore
+            | O::DescribeCustomKeyStores
+            | O::DisconnectCustomKeyStore
+            | O::UpdateCustomKeyStore => keys::custom_key_store(call, op, i, audit),
         }
-        O::GenerateDataKeyPair | O::GenerateDataKeyPairWithoutPlaintext => {
-            crypto::generate_data_key_pair(call, op, wire::typed(i)?, audit)
-        }
-        O::GenerateRandom => crypto::generate_random(call, wire::typed(i)?, audit),
-        O::Sign => crypto::sign(call, wire::typed(i)?, audit),
-        O::Verify => crypto::verify(call, wire::typed(i)?, audit),
-        O::GenerateMac => crypto::generate_mac(call, wire::typed(i)?, audit),
-        O::VerifyMac => crypto::verify_mac(call, wire::typed(i)?, audit),
-        O::GetPublicKey => crypto::get_public_key(call, wire::typed(i)?, audit),
-        O::DeriveSharedSecret => crypto::derive_shared_secret(call, wire::typed(i)?, audit),
-        O::EnableKeyRotation => rotation::enable(call, wire::typed(i)?, audit),
-        O::DisableKeyRotation => rotation::disable(call, wire::typed(i)?, audit),
-        O::GetKeyRotationStatus => rotation::status(call, wire::typed(i)?, audit),
-        O::RotateKeyOnDemand => rotation::on_demand(call, wire::typed(i)?, audit),
-        O::ListKeyRotations => rotation::list(call, wire::typed(i)?, audit),
-        O::CreateAlias => aliases::create(call, wire::typed(i)?, audit),
-        O::UpdateAlias => aliases::update(call, wire::typed(i)?, audit),
-        O::DeleteAlias => aliases::delete(call, wire::typed(i)?, audit),
-        O::ListAliases => aliases::list(call, wire::typed(i)?, audit),
-        O::GetKeyPolicy => policy::get(call, wire::typed(i)?, audit),
-        O::PutKeyPolicy => policy::put(call, wire::typed(i)?, audit),
-        O::ListKeyPolicies => policy::list(call, wire::typed(i)?, audit),
-        O::CreateGrant => grants::create(call, wire::typed(i)?, audit),
-        O::ListGrants => grants::list(call, wire::typed(i)?, audit),
-        O::ListRetirableGrants => grants::list_retirable(call, wire::typed(i)?, audit),
-        O::RetireGrant => grants::retire(call, wire::typed(i)?, audit),
-        O::RevokeGrant => grants::revoke(call, wire::typed(i)?, audit),
-        O::TagResource => tags::tag(call, wire::typed(i)?, audit),
-        O::UntagResource => tags::untag(call, wire::typed(i)?, audit),
-        O::ListResourceTags => tags::list(call, wire::typed(i)?, audit),
-        O::ReplicateKey => replicate::replicate(call, wire::typed(i)?, audit),
-        O::UpdatePrimaryRegion => replicate::update_primary(call, wire::typed(i)?, audit),
-        O::GetParametersForImport => import::get_parameters(call, wire::typed(i)?, audit),
-        O::ImportKeyMaterial => import::import(call, wire::typed(i)?, audit),
-        O::DeleteImportedKeyMaterial => import::delete(call, wire::typed(i)?, audit),
-        O::CreateCustomKeyStore
-        | O::ConnectCustomKeyStore
-        | O::DeleteCustomKeyStore
-        | O::DescribeCustomKeyStores
-        | O::DisconnectCustomKeyStore
-        | O::UpdateCustomKeyStore => keys::custom_key_store(call, op, i, audit),
     }
 }

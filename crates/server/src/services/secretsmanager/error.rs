@@ -1,7 +1,7 @@
 //! Secrets Manager's error enum, one variant per AWS exception it becomes.
 //! `api::errors::secretsmanager` is the only place that turns these into wire errors.
 
-use crate::authz::AuthzError;
+use crate::api::errors::ServiceError;
 use crate::services::kms::KmsError;
 use coffer_wire::WireError;
 
@@ -38,35 +38,21 @@ pub enum SmError {
     Internal(String),
 }
 
-impl From<AuthzError> for SmError {
-    fn from(e: AuthzError) -> Self {
-        match e {
-            AuthzError::Denied(d) => Self::AccessDenied(d.message),
-            AuthzError::Identity(i) => Self::Internal(i.to_string()),
-        }
-    }
-}
+crate::api::errors::service_error_conversions!(SmError);
 
-impl From<coffer_storage::StorageError> for SmError {
-    fn from(e: coffer_storage::StorageError) -> Self {
-        Self::Internal(e.to_string())
+impl ServiceError for SmError {
+    fn to_wire(&self) -> WireError {
+        crate::api::errors::secretsmanager(self)
     }
-}
-
-impl From<WireError> for SmError {
-    fn from(e: WireError) -> Self {
-        Self::Wire(e)
-    }
-}
-
-impl SmError {
-    pub fn audit_detail(&self) -> Option<String> {
+    fn audit_detail(&self) -> Option<String> {
         match self {
             Self::Internal(d) => Some(d.clone()),
             _ => None,
         }
     }
+}
 
+impl SmError {
     /// A KMS failure while reading a secret value, as Secrets Manager reports it.
     pub fn from_kms_read(e: KmsError) -> Self {
         match e {

@@ -1,7 +1,7 @@
 //! Parameter Store's error enum, one variant per AWS exception it becomes.
 //! `api::errors::ssm` is the only place that turns these into wire errors.
 
-use crate::authz::AuthzError;
+use crate::api::errors::ServiceError;
 use crate::services::kms::KmsError;
 use coffer_wire::WireError;
 
@@ -63,26 +63,7 @@ pub enum SsmError {
     Internal(String),
 }
 
-impl From<AuthzError> for SsmError {
-    fn from(e: AuthzError) -> Self {
-        match e {
-            AuthzError::Denied(d) => Self::AccessDenied(d.message),
-            AuthzError::Identity(i) => Self::Internal(i.to_string()),
-        }
-    }
-}
-
-impl From<coffer_storage::StorageError> for SsmError {
-    fn from(e: coffer_storage::StorageError) -> Self {
-        Self::Internal(e.to_string())
-    }
-}
-
-impl From<WireError> for SsmError {
-    fn from(e: WireError) -> Self {
-        Self::Wire(e)
-    }
-}
+crate::api::errors::service_error_conversions!(SsmError);
 
 /// KMS failures as Parameter Store reports them: a key that cannot be used is
 /// `InvalidKeyId` with KMS's explanation, a refusal stays an access denial.
@@ -103,9 +84,11 @@ impl From<KmsError> for SsmError {
     }
 }
 
-impl SsmError {
-    /// The internal detail to put in the audit record, when the wire message hides it.
-    pub fn audit_detail(&self) -> Option<String> {
+impl ServiceError for SsmError {
+    fn to_wire(&self) -> WireError {
+        crate::api::errors::ssm(self)
+    }
+    fn audit_detail(&self) -> Option<String> {
         match self {
             Self::Internal(d) => Some(d.clone()),
             _ => None,

@@ -19,7 +19,9 @@ mod values;
 
 pub use error::SsmError;
 
-use crate::api::{ApiInput, AuditInfo, AuditResource, Call, Outcome, Reply, Service};
+use crate::api::{
+    ApiInput, AuditInfo, AuditResource, Call, JsonService, Outcome, Service, json_call,
+};
 use crate::authz::{self, Ask};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -129,66 +131,52 @@ impl Service for Ssm {
     }
 
     fn call(&self, call: &Call<'_>, input: ApiInput<'_>) -> Outcome {
-        let ApiInput::Json { operation, body } = input else {
-            return crate::api::errors::protocol_mismatch("ssm");
-        };
-        let mut audit = AuditInfo {
-            event_name: operation.to_owned(),
-            ..Default::default()
-        };
-        let result = match Operation::parse(operation) {
-            Some(op) => {
-                audit.read_only = op.read_only();
-                decode(op, body).and_then(|v| dispatch(call, op, v, &mut audit))
-            }
-            None => Err(SsmError::Wire(coffer_wire::json::unknown_operation())),
-        };
-        if let Err(e) = &result
-            && audit.detail.is_none()
-        {
-            audit.detail = e.audit_detail();
-        }
-        Outcome {
-            result: result
-                .map(Reply::Json)
-                .map_err(|e| crate::api::errors::ssm(&e)),
-            audit,
-        }
+        json_call(self, call, input)
     }
 }
 
-fn dispatch(
-    call: &Call<'_>,
-    op: Operation,
-    i: Value,
-    audit: &mut AuditInfo,
-) -> Result<Value, SsmError> {
-    use Operation as O;
-    match op {
-        O::PutParameter => params::put(call, typed(i)?, audit),
-        O::GetParameter => params::get(call, typed(i)?, audit),
-        O::GetParameters => params::get_many(call, typed(i)?, audit),
-        O::DeleteParameter => params::delete(call, typed(i)?, audit),
-        O::DeleteParameters => params::delete_many(call, typed(i)?, audit),
-        O::GetParameterHistory => params::history(call, typed(i)?, audit),
-        O::GetParametersByPath => query::by_path(call, typed(i)?, audit),
-        O::DescribeParameters => query::describe(call, typed(i)?, audit),
-        O::LabelParameterVersion => labels::label(call, typed(i)?, audit),
-        O::UnlabelParameterVersion => labels::unlabel(call, typed(i)?, audit),
-        O::AddTagsToResource => tags::add(call, typed(i)?, audit),
-        O::RemoveTagsFromResource => tags::remove(call, typed(i)?, audit),
-        O::ListTagsForResource => tags::list(call, typed(i)?, audit),
-        O::GetServiceSetting => settings::get(call, typed(i)?, audit),
-        O::UpdateServiceSetting => settings::update(call, typed(i)?, audit),
-        O::ResetServiceSetting => settings::reset(call, typed(i)?, audit),
+impl JsonService for Ssm {
+    type Operation = Operation;
+    type Input = Value;
+    type Error = SsmError;
+    fn operation(name: &str) -> Option<Operation> {
+        Operation::parse(name)
     }
-}
-
-/// Parses the body and validates it against the SSM model before any work is done.
-fn decode(op: Operation, body: &[u8]) -> Result<Value, SsmError> {
-    let value: Value = coffer_wire::json::json_input(body)?;
-    coffer_wire::model::ssm().validate(op.as_str(), &value)?;
-    Ok(value)
+    fn read_only(op: Operation) -> bool {
+        op.read_only()
+    }
+    /// Parses the body and validates it against the SSM model before any work is done.
+    fn decode(op: Operation, body: &[u8]) -> Result<Value, SsmError> {
+        let value: Value = coffer_wire::json::json_input(body)?;
+        coffer_wire::model::ssm().validate(op.as_str(), &value)?;
+        Ok(value)
+    }
+    fn dispatch(
+        call: &Call<'_>,
+        op: Operation,
+        i: Value,
+        audit: &mut AuditInfo,
+    ) -> Result<Value, SsmError> {
+        use Operation as O;
+        match op {
+            O::PutParameter => params::put(call, typed(i)?, audit),
+            O::GetParameter => params::get(call, typed(i)?, audit),
+            O::GetParameters => params::get_many(call, typed(i)?, audit),
+            O::DeleteParameter => params::delete(call, typed(i)?, audit),
+            O::DeleteParameters => params::delete_many(call, typed(i)?, audit),
+            O::GetParameterHistory => params::history(call, typed(i)?, audit),
+            O::GetParametersByPath => query::by_path(call, typed(i)?, audit),
+            O::DescribeParameters => query::describe(call, typed(i)?, audit),
+            O::LabelParameterVersion => labels::label(call, typed(i)?, audit),
+            O::UnlabelParameterVersion => labels::unlabel(call, typed(i)?, audit),
+            O::AddTagsToResource => tags::add(call, typed(i)?, audit),
+            O::RemoveTagsFromResource => tags::remove(call, typed(i)?, audit),
+            O::ListTagsForResource => tags::list(call, typed(i)?, audit),
+            O::GetServiceSetting => settings::get(call, typed(i)?, audit),
+            O::UpdateServiceSetting => settings::update(call, typed(i)?, audit),
+            O::ResetServiceSetting => settings::reset(call, typed(i)?, audit),
+        }
+    }
 }
 
 fn typed<T: DeserializeOwned>(v: Value) -> Result<T, SsmError> {

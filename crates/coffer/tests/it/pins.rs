@@ -982,6 +982,65 @@ async fn via_service_lets_only_the_named_service_use_a_key() {
     assert_eq!(refused_as(direct), pair("AccessDeniedException"));
 }
 
+/// DescribeKey on a predefined AWS alias with no key yet creates the AWS managed key and
+/// points the alias at it (AWS's DescribeKey reference says so; AWS services and tools such
+/// as Terraform's `aws_kms_key` data source rely on it); the service then uses that key.
+#[tokio::test]
+async fn describe_key_on_a_predefined_alias_creates_the_managed_key() {
+    let s = TestServer::start();
+    let k = kms(&s, &s.admin);
+    assert_eq!(alias_target(&s, &k, "alias/aws/secretsmanager").await, None);
+    let alias_arn = format!(
+        "arn:aws:kms:{REGION}:{}:alias/aws/secretsmanager",
+        s.account
+    );
+    let md = k.describe_key().key_id(&alias_arn).send().await.unwrap();
+    let md = md.key_metadata().unwrap();
+    assert_eq!(md.key_manager(), Some(&KeyManagerType::Aws));
+    assert_eq!(md.key_state(), Some(&KeyState::Enabled));
+    let created = md.key_id().to_owned();
+    assert_eq!(
+        alias_target(&s, &k, "alias/aws/secretsmanager").await,
+        Some(created.clone())
+    );
+    let again = k
+        .describe_key()
+        .key_id("alias/aws/secretsmanager")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.key_metadata().unwrap().key_id(), created);
+    let c = sm(&s, &s.admin);
+    c.create_secret()
+        .name("uses-it")
+        .secret_string("v")
+        .send()
+        .await
+        .unwrap();
+    let ids = c
+        .list_secret_version_ids()
+        .secret_id("uses-it")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ids.versions()[0].kms_key_ids(),
+        [format!("arn:aws:kms:{REGION}:{}:key/{created}", s.account)]
+    );
+    // Only the predefined aliases: any other alias/aws/ name is simply not found.
+    assert_eq!(
+        refused_as(k.describe_key().key_id("alias/aws/nothing").send().await),
+        pair("NotFoundException")
+    );
+    let listed = k.list_aliases().send().await.unwrap();
+    assert!(
+        listed
+            .aliases()
+            .iter()
+            .all(|a| a.alias_name() != Some("alias/aws/nothing"))
+    );
+}
+
 /// The KMS events of one source, parsed, oldest first.
 async fn kms_records(s: &TestServer) -> Vec<Value> {
     let ct = s.cloudtrail(&s.admin);

@@ -17,6 +17,7 @@ mod kit;
 mod kms;
 mod kms_matrix;
 mod params;
+mod pins;
 mod plaintext;
 mod secrets;
 mod unseal;

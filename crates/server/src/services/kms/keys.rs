@@ -272,6 +272,7 @@ pub fn describe_key(
 ) -> Result<Value, KmsError> {
     audit.request_parameters = Some(json!({ "keyId": input.key_id }));
     access::check_grant_tokens(&input.grant_tokens)?;
+    super::managed::create_if_predefined(call, &input.key_id)?;
     let r = read_key(call, &input.key_id, true, Operation::DescribeKey, audit)?;
     Ok(json!({ "KeyMetadata": metadata::key_metadata(&r.key) }))
 }

@@ -2,8 +2,9 @@
 //! with `KeyManager: AWS` and a key policy that lets principals of the account use the key
 //! only through that service (`kms:ViaService`), as AWS's managed keys do.
 
-use super::store::{self, AliasRecord, KeyRecord, KeyVersion, Rotation};
+use super::store::{self, AliasRecord, KeyRecord, KeyRef, KeyVersion, Rotation};
 use super::{KmsError, material};
+use crate::api::Call;
 use crate::barrier::Barrier;
 use coffer_kms::spec::{KeyManager, KeySpec, KeyState, KeyUsage, Origin};
 use coffer_storage::Txn;
@@ -118,4 +119,44 @@ pub fn managed_key(
         },
     )?;
     Ok(key)
+}
+
+/// The service whose predefined alias (`alias/aws/<service>`, one of [`SERVICE_ALIASES`])
+/// `key_id` names in the caller's account and region, by alias name or alias ARN.
+fn predefined_service(call: &Call<'_>, key_id: &str) -> Option<&'static str> {
+    let name = match store::parse_key_ref(key_id)? {
+        KeyRef::AliasName(name) => name,
+        KeyRef::AliasArn {
+            region,
+            account,
+            name,
+        } if region == call.ctx.region.as_str() && account == call.ctx.principal.account => name,
+        _ => return None,
+    };
+    SERVICE_ALIASES
+        .iter()
+        .find(|a| **a == name)
+        .and_then(|a| a.strip_prefix("alias/aws/"))
+}
+
+/// DescribeKey on a predefined AWS alias that has no key yet creates the AWS managed key
+/// and points the alias at it, as AWS documents (services call DescribeKey to do this).
+pub fn create_if_predefined(call: &Call<'_>, key_id: &str) -> Result<(), KmsError> {
+    let Some(service) = predefined_service(call, key_id) else {
+        return Ok(());
+    };
+    let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
+    let ask = store::alias_storage_key(region, account, &format!("alias/aws/{service}"));
+    let store = call.state.store.as_ref();
+    let exists = coffer_storage::read(store, |t| {
+        store::get::<AliasRecord>(t, store::ALIASES, &ask)
+    })?
+    .is_some();
+    if !exists {
+        let now = call.state.clock.now();
+        coffer_storage::write(store, |t| {
+            managed_key(t, &call.state.barrier, account, region, service, now)
+        })?;
+    }
+    Ok(())
 }

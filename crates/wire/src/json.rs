@@ -98,6 +98,13 @@ pub fn json_output<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, WireError>
     serde_json::to_vec(value).map_err(|_| WireError::internal(crate::Protocol::AwsJson11))
 }
 
+/// An awsJson timestamp: epoch seconds with the milliseconds as a fraction, as AWS writes
+/// `CreationDate`, `CreatedDate` and the like.
+pub fn epoch(t: time::OffsetDateTime) -> serde_json::Value {
+    let secs = t.unix_timestamp_nanos() as f64 / 1e9;
+    serde_json::json!((secs * 1000.0).round() / 1000.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

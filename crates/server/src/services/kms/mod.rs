@@ -67,8 +67,10 @@ impl JsonService for Kms {
     fn read_only(op: Operation) -> bool {
         op.read_only()
     }
+    /// Parses the body and validates it against the KMS model (lengths, patterns, ranges
+    /// and enums, every violation reported at once), before any work is done.
     fn decode(op: Operation, body: &[u8]) -> Result<Value, KmsError> {
-        wire::decode(op, body)
+        Ok(coffer_wire::model::kms().decode(op.as_str(), body)?)
     }
     /// Routes a validated input to its handler. Every operation of the API has an arm.
     fn dispatch(

@@ -4,20 +4,10 @@
 use super::KmsError;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use coffer_kms::ops::Operation;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
-use time::OffsetDateTime;
 use zeroize::Zeroizing;
-
-/// Parses the body and validates it against the KMS model (lengths, patterns, ranges and
-/// enums, every violation reported at once), before any work is done.
-pub fn decode(op: Operation, body: &[u8]) -> Result<Value, KmsError> {
-    let value: Value = coffer_wire::json::json_input(body)?;
-    coffer_wire::model::kms().validate(op.as_str(), &value)?;
-    Ok(value)
-}
 
 /// The typed input of an operation. Shapes were validated already, so a failure here is a
 /// member of the wrong JSON type.
@@ -57,8 +47,4 @@ pub fn b64(bytes: &[u8]) -> Value {
     Value::String(STANDARD.encode(bytes))
 }
 
-/// awsJson timestamps are epoch seconds with a fractional part.
-pub fn epoch(t: OffsetDateTime) -> Value {
-    let secs = t.unix_timestamp_nanos() as f64 / 1e9;
-    serde_json::json!((secs * 1000.0).round() / 1000.0)
-}
+pub use coffer_wire::json::epoch;

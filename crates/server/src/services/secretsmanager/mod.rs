@@ -78,8 +78,9 @@ impl JsonService for SecretsManager {
                 | "ValidateResourcePolicy"
         )
     }
+    /// Parses the body and validates it against the Secrets Manager model before any work.
     fn decode(op: &'static str, body: &[u8]) -> Result<Value, SmError> {
-        wire::decode(op, body)
+        Ok(coffer_wire::model::secretsmanager().decode(op, body)?)
     }
     /// Routes a validated input to its handler. Every operation of the model has an arm.
     fn dispatch(

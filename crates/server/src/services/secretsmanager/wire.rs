@@ -6,13 +6,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-/// Parses the body and validates it against the Secrets Manager model before any work.
-pub fn decode(op: &str, body: &[u8]) -> Result<Value, SmError> {
-    let value: Value = coffer_wire::json::json_input(body)?;
-    coffer_wire::model::secretsmanager().validate(op, &value)?;
-    Ok(value)
-}
-
 /// The typed input of an operation; shapes were validated already.
 pub fn typed<T: DeserializeOwned>(v: Value) -> Result<T, SmError> {
     Ok(coffer_wire::json::from_value(v)?)
@@ -43,11 +36,7 @@ fn lower_camel(s: &str) -> String {
     }
 }
 
-/// awsJson timestamps are epoch seconds with a fractional part.
-pub fn epoch(t: OffsetDateTime) -> Value {
-    let secs = t.unix_timestamp_nanos() as f64 / 1e9;
-    serde_json::json!((secs * 1000.0).round() / 1000.0)
-}
+pub use coffer_wire::json::epoch;
 
 /// AWS reports LastAccessedDate at day granularity (midnight UTC).
 pub fn epoch_day(t: OffsetDateTime) -> Value {

@@ -25,7 +25,6 @@ use crate::api::{
 use crate::authz::{self, Ask};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use time::OffsetDateTime;
 
 pub struct Ssm;
 
@@ -147,9 +146,7 @@ impl JsonService for Ssm {
     }
     /// Parses the body and validates it against the SSM model before any work is done.
     fn decode(op: Operation, body: &[u8]) -> Result<Value, SsmError> {
-        let value: Value = coffer_wire::json::json_input(body)?;
-        coffer_wire::model::ssm().validate(op.as_str(), &value)?;
-        Ok(value)
+        Ok(coffer_wire::model::ssm().decode(op.as_str(), body)?)
     }
     fn dispatch(
         call: &Call<'_>,
@@ -183,11 +180,7 @@ fn typed<T: DeserializeOwned>(v: Value) -> Result<T, SsmError> {
     Ok(coffer_wire::json::from_value(v)?)
 }
 
-/// awsJson timestamps are epoch seconds with a fractional part.
-pub fn epoch(t: OffsetDateTime) -> Value {
-    let secs = t.unix_timestamp_nanos() as f64 / 1e9;
-    serde_json::json!((secs * 1000.0).round() / 1000.0)
-}
+pub use coffer_wire::json::epoch;
 
 /// Identity policies decide (parameters have no resource policies).
 fn authorize(call: &Call<'_>, op: Operation, resource: &str) -> Result<(), SsmError> {

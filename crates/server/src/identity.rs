@@ -10,6 +10,7 @@
 //! `iam_role_policies` acct/role/policy.
 
 use crate::barrier::{Barrier, Purpose};
+use crate::records;
 use coffer_storage::{StorageError, Txn};
 use coffer_types::{AccountId, Principal, PrincipalKind};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -148,12 +149,7 @@ fn get_json<T: DeserializeOwned>(
     table: &str,
     key: &str,
 ) -> Result<Option<T>, IdentityError> {
-    match t.get(table, key.as_bytes())? {
-        Some(b) => serde_json::from_slice(&b)
-            .map(Some)
-            .map_err(|_| IdentityError::Corrupt),
-        None => Ok(None),
-    }
+    records::get(t, table, key)
 }
 
 fn put_json<T: Serialize>(
@@ -162,8 +158,7 @@ fn put_json<T: Serialize>(
     key: &str,
     v: &T,
 ) -> Result<(), IdentityError> {
-    let b = serde_json::to_vec(v).map_err(|_| IdentityError::Corrupt)?;
-    Ok(t.put(table, key.as_bytes(), &b)?)
+    records::put(t, table, key, v)
 }
 
 fn scan_json<T: DeserializeOwned>(
@@ -171,14 +166,14 @@ fn scan_json<T: DeserializeOwned>(
     table: &str,
     prefix: &str,
 ) -> Result<Vec<(String, T)>, IdentityError> {
-    let rows = t.scan(table, prefix.as_bytes(), None, usize::MAX)?;
-    rows.into_iter()
-        .map(|(k, v)| {
-            let k = String::from_utf8(k).map_err(|_| IdentityError::Corrupt)?;
-            let v = serde_json::from_slice(&v).map_err(|_| IdentityError::Corrupt)?;
-            Ok((k, v))
-        })
-        .collect()
+    records::scan(t, table, prefix, None, usize::MAX)
+}
+
+/// A record that does not decode: the identity store is damaged.
+impl From<records::RecordFault> for IdentityError {
+    fn from(_: records::RecordFault) -> Self {
+        IdentityError::Corrupt
+    }
 }
 
 fn user_key(acct: &AccountId, name: &str) -> String {

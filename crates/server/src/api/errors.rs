@@ -48,6 +48,13 @@ macro_rules! service_error_conversions {
                 Self::Wire(e)
             }
         }
+
+        /// A record that will not decode is damaged storage: internal, like a failing store.
+        impl From<$crate::records::RecordFault> for $error {
+            fn from(f: $crate::records::RecordFault) -> Self {
+                Self::Internal(f.to_string())
+            }
+        }
     };
 }
 pub(crate) use service_error_conversions;

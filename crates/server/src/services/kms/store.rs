@@ -10,7 +10,7 @@
 //! barrier (see `material.rs`).
 
 use super::error::KmsError;
-use crate::records::{self, RecordFault};
+use crate::records;
 use coffer_kms::context::EncryptionContext;
 use coffer_kms::spec::{KeyManager, KeySpec, KeyState, KeyUsage, Origin};
 use coffer_storage::Txn;
@@ -188,13 +188,6 @@ pub fn scan<T: DeserializeOwned>(
     limit: usize,
 ) -> Result<Vec<(String, T)>, KmsError> {
     records::scan(t, table, prefix, start_after, limit)
-}
-
-/// A record that will not decode is damaged storage: internal, like a failing store.
-impl From<RecordFault> for KmsError {
-    fn from(f: RecordFault) -> Self {
-        Self::Internal(f.to_string())
-    }
 }
 
 /// How the caller named a key.

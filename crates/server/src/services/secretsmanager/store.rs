@@ -9,7 +9,7 @@
 //! A replica is an ordinary record under its own region with `primary_region` set.
 
 use super::error::{SmError, not_found};
-use crate::records::{self, RecordFault};
+use crate::records;
 use coffer_storage::Txn;
 use coffer_types::AccountId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -162,13 +162,6 @@ pub fn put_secret(t: &mut dyn Txn, s: &SecretRecord) -> Result<(), SmError> {
 pub fn scan_secrets(t: &mut dyn Txn, prefix: &str) -> Result<Vec<SecretRecord>, SmError> {
     let rows = records::scan::<SecretRecord, SmError>(t, SECRETS, prefix, None, usize::MAX)?;
     Ok(rows.into_iter().map(|(_, s)| s).collect())
-}
-
-/// A record that will not decode is damaged storage: internal, like a failing store.
-impl From<RecordFault> for SmError {
-    fn from(f: RecordFault) -> Self {
-        Self::Internal(f.to_string())
-    }
 }
 
 /// Removes a secret record and every version value it lists.

@@ -15,7 +15,7 @@
 //! history. SecureString values are only ever stored as KMS ciphertext (see `values.rs`).
 
 use super::SsmError;
-use crate::records::{self, RecordFault};
+use crate::records;
 use coffer_storage::Txn;
 use coffer_types::AccountId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -154,13 +154,6 @@ pub fn get<T: DeserializeOwned>(
 
 pub fn put<T: Serialize>(t: &mut dyn Txn, table: &str, key: &str, v: &T) -> Result<(), SsmError> {
     records::put(t, table, key, v)
-}
-
-/// A record that will not decode is damaged storage: internal, like a failing store.
-impl From<RecordFault> for SsmError {
-    fn from(f: RecordFault) -> Self {
-        Self::Internal(f.to_string())
-    }
 }
 
 /// The parameter `name` of the caller's account and region, if it exists.

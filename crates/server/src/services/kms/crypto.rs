@@ -187,20 +187,30 @@ fn audit_ctx(ctx: &EncryptionContext) -> Option<Value> {
     (!ctx.is_empty()).then(|| json!(ctx))
 }
 
+/// The request parameters Encrypt and Decrypt record (CloudTrail names the algorithm even
+/// when the caller left it to the default).
+fn cipher_audit(
+    key_id: Option<&str>,
+    alg: Option<EncryptionAlgorithm>,
+    ctx: &EncryptionContext,
+    dry: Option<bool>,
+) -> Value {
+    let alg = alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
+    audit_object([
+        ("keyId", key_id.map(|k| json!(k))),
+        ("encryptionAlgorithm", Some(json!(alg.as_str()))),
+        ("encryptionContext", audit_ctx(ctx)),
+        ("dryRun", dry.map(|d| json!(d))),
+    ])
+}
+
 pub fn encrypt(call: &Call<'_>, i: EncryptInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
-    audit.request_parameters = Some(audit_object([
-        ("keyId", Some(json!(i.key_id))),
-        (
-            "encryptionAlgorithm",
-            Some(json!(
-                i.encryption_algorithm
-                    .unwrap_or(EncryptionAlgorithm::SymmetricDefault)
-                    .as_str()
-            )),
-        ),
-        ("encryptionContext", audit_ctx(&i.encryption_context)),
-        ("dryRun", i.dry_run.map(|d| json!(d))),
-    ]));
+    audit.request_parameters = Some(cipher_audit(
+        Some(&i.key_id),
+        i.encryption_algorithm,
+        &i.encryption_context,
+        i.dry_run,
+    ));
     access::check_grant_tokens(&i.grant_tokens)?;
     let req = Request {
         context: Some(&i.encryption_context),
@@ -350,19 +360,12 @@ pub(super) fn open_ciphertext(
 }
 
 pub fn decrypt(call: &Call<'_>, i: DecryptInput, audit: &mut AuditInfo) -> Result<Value, KmsError> {
-    audit.request_parameters = Some(audit_object([
-        ("keyId", i.key_id.as_ref().map(|k| json!(k))),
-        (
-            "encryptionAlgorithm",
-            Some(json!(
-                i.encryption_algorithm
-                    .unwrap_or(EncryptionAlgorithm::SymmetricDefault)
-                    .as_str()
-            )),
-        ),
-        ("encryptionContext", audit_ctx(&i.encryption_context)),
-        ("dryRun", i.dry_run.map(|d| json!(d))),
-    ]));
+    audit.request_parameters = Some(cipher_audit(
+        i.key_id.as_deref(),
+        i.encryption_algorithm,
+        &i.encryption_context,
+        i.dry_run,
+    ));
     access::check_grant_tokens(&i.grant_tokens)?;
     let o = open_ciphertext(
         call,

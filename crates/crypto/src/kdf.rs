@@ -86,6 +86,7 @@ pub fn argon2id(passphrase: &[u8], salt: &[u8], p: Argon2Params) -> Result<Secre
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::unhex;
 
     #[test]
     fn argon2_is_deterministic_and_salted() {
@@ -99,13 +100,6 @@ mod tests {
         let c = argon2id(b"pw", b"othersaltsalt", p).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
-    }
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     #[test]

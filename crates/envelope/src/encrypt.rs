@@ -43,10 +43,8 @@ pub struct Encryptor<W: Write> {
     info: MessageInfo,
     sink: Option<W>,
     key: GcmKey,
-    message_id: Vec<u8>,
-    frame_len: usize,
     seq: u32,
-    /// `PREFIX` bytes, then up to `frame_len` plaintext bytes, then the tag.
+    /// `PREFIX` bytes, then up to a frame length of plaintext, then the tag.
     buf: Vec<u8>,
     pending: usize,
     aad: Vec<u8>,
@@ -59,7 +57,7 @@ pub struct Encryptor<W: Write> {
 impl<W: Write> std::fmt::Debug for Encryptor<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Encryptor")
-            .field("frame_len", &self.frame_len)
+            .field("frame_length", &self.info.frame_length)
             .field("seq", &self.seq)
             .finish()
     }
@@ -131,10 +129,9 @@ impl<W: Write> Encryptor<W> {
             s.update(&header);
         }
         sink.write_all(&header)?;
-        let frame_len = client.frame_length as usize;
         let info = MessageInfo {
             suite,
-            message_id: message_id.clone(),
+            message_id,
             encryption_context: m.encryption_context,
             encrypted_data_keys: m.encrypted_data_keys,
             frame_length: client.frame_length,
@@ -143,10 +140,8 @@ impl<W: Write> Encryptor<W> {
             info,
             sink: Some(sink),
             key: mk.gcm,
-            message_id,
-            frame_len,
             seq: 1,
-            buf: vec![0u8; PREFIX + frame_len + GCM_TAG_LEN],
+            buf: vec![0u8; PREFIX + client.frame_length as usize + GCM_TAG_LEN],
             pending: 0,
             aad: Vec::with_capacity(64 + 36),
             signer,
@@ -169,7 +164,7 @@ impl<W: Write> Encryptor<W> {
             return Err(Error::Config("too many frames for one message".into()));
         }
         let kind = if last { FINAL_FRAME } else { FRAME };
-        body_aad(&mut self.aad, &self.message_id, kind, seq, n as u64);
+        body_aad(&mut self.aad, &self.info.message_id, kind, seq, n as u64);
         let iv = frame_iv(seq);
         let content = &mut self.buf[PREFIX..PREFIX + n];
         let tag = self
@@ -181,7 +176,7 @@ impl<W: Write> Encryptor<W> {
             self.buf[0..4].copy_from_slice(&FINAL_MARKER.to_be_bytes());
             self.buf[4..8].copy_from_slice(&seq.to_be_bytes());
             self.buf[8..20].copy_from_slice(&iv);
-            // n <= frame_len <= u32::MAX
+            // n <= frame length <= u32::MAX
             self.buf[20..24].copy_from_slice(&(n as u32).to_be_bytes());
             0
         } else {
@@ -203,6 +198,7 @@ impl<W: Write> Encryptor<W> {
     }
 
     fn write_plaintext(&mut self, mut data: &[u8]) -> Result<()> {
+        let frame_len = self.info.frame_length as usize;
         self.written = self.written.saturating_add(data.len() as u64);
         if self.bound.is_some_and(|b| self.written > b) {
             return Err(Error::Config(
@@ -210,12 +206,12 @@ impl<W: Write> Encryptor<W> {
             ));
         }
         while !data.is_empty() {
-            let take = (self.frame_len - self.pending).min(data.len());
+            let take = (frame_len - self.pending).min(data.len());
             let (head, rest) = data.split_at(take);
             self.buf[PREFIX + self.pending..PREFIX + self.pending + take].copy_from_slice(head);
             self.pending += take;
             data = rest;
-            if self.pending == self.frame_len {
+            if self.pending == frame_len {
                 self.emit(false)?;
             }
         }

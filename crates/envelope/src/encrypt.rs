@@ -16,6 +16,7 @@ use crate::header::serialize_body;
 use crate::{Error, Result};
 use coffer_crypto::{EcdsaSigner, GCM_IV_LEN, GCM_TAG_LEN, GcmKey, random_bytes};
 use std::io::{self, Write};
+use zeroize::Zeroizing;
 
 /// Room before the plaintext for the longest frame header (final frame: 4 + 4 + 12 + 4).
 const PREFIX: usize = 24;
@@ -41,11 +42,11 @@ const REGULAR_START: usize = PREFIX - 4 - GCM_IV_LEN;
 /// ```
 pub struct Encryptor<W: Write> {
     info: MessageInfo,
-    sink: Option<W>,
+    sink: W,
     key: GcmKey,
     seq: u32,
     /// `PREFIX` bytes, then up to a frame length of plaintext, then the tag.
-    buf: Vec<u8>,
+    buf: Zeroizing<Vec<u8>>,
     pending: usize,
     aad: Vec<u8>,
     signer: Option<EcdsaSigner>,
@@ -138,10 +139,13 @@ impl<W: Write> Encryptor<W> {
         };
         Ok(Self {
             info,
-            sink: Some(sink),
+            sink,
             key: mk.gcm,
             seq: 1,
-            buf: vec![0u8; PREFIX + client.frame_length as usize + GCM_TAG_LEN],
+            buf: Zeroizing::new(vec![
+                0u8;
+                PREFIX + client.frame_length as usize + GCM_TAG_LEN
+            ]),
             pending: 0,
             aad: Vec::with_capacity(64 + 36),
             signer,
@@ -188,10 +192,7 @@ impl<W: Write> Encryptor<W> {
         if let Some(s) = self.signer.as_mut() {
             s.update(frame);
         }
-        self.sink
-            .as_mut()
-            .ok_or(Error::Poisoned)?
-            .write_all(frame)?;
+        self.sink.write_all(frame)?;
         self.seq = seq.wrapping_add(1);
         self.pending = 0;
         Ok(())
@@ -229,8 +230,11 @@ impl<W: Write> Encryptor<W> {
             ));
         }
         self.emit(true)?;
-        let mut sink = self.sink.take().ok_or(Error::Poisoned)?;
-        if let Some(s) = self.signer.take() {
+        // The frame buffer is zeroized when the rest of `self` drops here.
+        let Self {
+            mut sink, signer, ..
+        } = self;
+        if let Some(s) = signer {
             let sig = s
                 .sign()
                 .map_err(|_| Error::Config("signing the message failed".into()))?;
@@ -239,7 +243,6 @@ impl<W: Write> Encryptor<W> {
             sink.write_all(&sig)?;
         }
         sink.flush()?;
-        self.buf.fill(0);
         Ok(sink)
     }
 }
@@ -261,16 +264,6 @@ impl<W: Write> Write for Encryptor<W> {
 
     /// Flushes the sink; buffered plaintext stays until its frame is full (or `finish`).
     fn flush(&mut self) -> io::Result<()> {
-        match self.sink.as_mut() {
-            Some(s) => s.flush(),
-            None => Err(Error::Poisoned.into()),
-        }
-    }
-}
-
-impl<W: Write> Drop for Encryptor<W> {
-    fn drop(&mut self) {
-        // Plaintext waiting for its frame must not outlive the encryptor.
-        self.buf.fill(0);
+        self.sink.flush()
     }
 }

@@ -158,6 +158,13 @@ fn kms(common: &CommonArgs) -> Result<Arc<dyn KmsClient>> {
     Ok(Arc::new(HttpKms::new(config)?))
 }
 
+/// One KMS keyring per `--key`.
+fn kms_keyrings(kms: &Arc<dyn KmsClient>, keys: &[String]) -> Result<Vec<Arc<dyn Keyring>>> {
+    keys.iter()
+        .map(|k| Ok(Arc::new(KmsKeyring::new(kms.clone(), k)?) as Arc<dyn Keyring>))
+        .collect()
+}
+
 /// The default materials manager over `keyring`, behind a data-key cache if asked for.
 fn materials(
     common: &CommonArgs,
@@ -188,11 +195,7 @@ fn client(common: &CommonArgs) -> Result<Client> {
 }
 
 pub fn encrypt(args: EncryptArgs) -> Result<ExitCode> {
-    let kms = kms(&args.common)?;
-    let mut rings = Vec::new();
-    for k in &args.keys {
-        rings.push(Arc::new(KmsKeyring::new(kms.clone(), k)?) as Arc<dyn Keyring>);
-    }
+    let mut rings = kms_keyrings(&kms(&args.common)?, &args.keys)?;
     let generator = rings.remove(0);
     let keyring: Arc<dyn Keyring> = if rings.is_empty() {
         generator
@@ -223,11 +226,7 @@ pub fn decrypt(args: DecryptArgs) -> Result<ExitCode> {
         if args.keys.is_empty() {
             bail!("give the key ARNs that may decrypt (--key) or --discovery");
         }
-        let mut rings = Vec::new();
-        for k in &args.keys {
-            rings.push(Arc::new(KmsKeyring::new(kms.clone(), k)?) as Arc<dyn Keyring>);
-        }
-        Arc::new(MultiKeyring::new(None, rings)?)
+        Arc::new(MultiKeyring::new(None, kms_keyrings(&kms, &args.keys)?)?)
     };
     let ec = parse_context(&args.common.context)?;
     let opts = DecryptOptions {

@@ -600,7 +600,7 @@ fn write_atomically<T>(
         .unwrap_or_default();
     let tmp = dir.join(format!(
         ".{name}.coffer-partial-{}",
-        hex_id(&coffer_crypto_random())
+        hex_id(&coffer_crypto::random_bytes(8))
     ));
     let result = (|| {
         let f = std::fs::OpenOptions::new()
@@ -619,12 +619,6 @@ fn write_atomically<T>(
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-fn coffer_crypto_random() -> [u8; 8] {
-    let mut b = [0u8; 8];
-    coffer_crypto::fill_random(&mut b);
-    b
 }
 
 fn hex_id(b: &[u8]) -> String {

@@ -20,6 +20,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// The ESDK commitment policies, named as on the aws-encryption-cli command line.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -278,7 +279,8 @@ impl Op {
         sink: &mut dyn Write,
     ) -> Result<MessageInfo> {
         const CHUNK: usize = 256 * 1024;
-        let mut buf = vec![0u8; CHUNK];
+        // Holds plaintext on both paths.
+        let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
         match self {
             Op::Encrypt { client, cmm, ec } => {
                 let mut enc = client.encryptor(cmm.as_ref(), ec, sink, len)?;

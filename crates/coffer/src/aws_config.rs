@@ -128,9 +128,10 @@ impl AwsConfig {
         from_creds_file: Option<&BTreeMap<String, String>>,
         from_config: &BTreeMap<String, String>,
     ) -> Result<Credentials> {
-        if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-            let mut c = Credentials::new(id, secret);
-            c.session_token = env("AWS_SESSION_TOKEN");
+        // An empty variable counts as unset, as for every other setting here.
+        let from_env = coffer_bench::credentials_from_env()
+            .filter(|c| !c.access_key_id.is_empty() && !c.secret_access_key.is_empty());
+        if let Some(c) = from_env {
             return Ok(c);
         }
         for s in from_creds_file.into_iter().chain(Some(from_config)) {

@@ -20,6 +20,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// The ESDK commitment policies, named as on the aws-encryption-cli command line.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -158,6 +159,13 @@ fn kms(common: &CommonArgs) -> Result<Arc<dyn KmsClient>> {
     Ok(Arc::new(HttpKms::new(config)?))
 }
 
+/// One KMS keyring per `--key`.
+fn kms_keyrings(kms: &Arc<dyn KmsClient>, keys: &[String]) -> Result<Vec<Arc<dyn Keyring>>> {
+    keys.iter()
+        .map(|k| Ok(Arc::new(KmsKeyring::new(kms.clone(), k)?) as Arc<dyn Keyring>))
+        .collect()
+}
+
 /// The default materials manager over `keyring`, behind a data-key cache if asked for.
 fn materials(
     common: &CommonArgs,
@@ -188,11 +196,7 @@ fn client(common: &CommonArgs) -> Result<Client> {
 }
 
 pub fn encrypt(args: EncryptArgs) -> Result<ExitCode> {
-    let kms = kms(&args.common)?;
-    let mut rings = Vec::new();
-    for k in &args.keys {
-        rings.push(Arc::new(KmsKeyring::new(kms.clone(), k)?) as Arc<dyn Keyring>);
-    }
+    let mut rings = kms_keyrings(&kms(&args.common)?, &args.keys)?;
     let generator = rings.remove(0);
     let keyring: Arc<dyn Keyring> = if rings.is_empty() {
         generator
@@ -223,11 +227,7 @@ pub fn decrypt(args: DecryptArgs) -> Result<ExitCode> {
         if args.keys.is_empty() {
             bail!("give the key ARNs that may decrypt (--key) or --discovery");
         }
-        let mut rings = Vec::new();
-        for k in &args.keys {
-            rings.push(Arc::new(KmsKeyring::new(kms.clone(), k)?) as Arc<dyn Keyring>);
-        }
-        Arc::new(MultiKeyring::new(None, rings)?)
+        Arc::new(MultiKeyring::new(None, kms_keyrings(&kms, &args.keys)?)?)
     };
     let ec = parse_context(&args.common.context)?;
     let opts = DecryptOptions {
@@ -279,7 +279,8 @@ impl Op {
         sink: &mut dyn Write,
     ) -> Result<MessageInfo> {
         const CHUNK: usize = 256 * 1024;
-        let mut buf = vec![0u8; CHUNK];
+        // Holds plaintext on both paths.
+        let mut buf = Zeroizing::new(vec![0u8; CHUNK]);
         match self {
             Op::Encrypt { client, cmm, ec } => {
                 let mut enc = client.encryptor(cmm.as_ref(), ec, sink, len)?;
@@ -601,7 +602,7 @@ fn write_atomically<T>(
         .unwrap_or_default();
     let tmp = dir.join(format!(
         ".{name}.coffer-partial-{}",
-        hex_id(&coffer_crypto_random())
+        hex_id(&coffer_crypto::random_bytes(8))
     ));
     let result = (|| {
         let f = std::fs::OpenOptions::new()
@@ -620,12 +621,6 @@ fn write_atomically<T>(
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-fn coffer_crypto_random() -> [u8; 8] {
-    let mut b = [0u8; 8];
-    coffer_crypto::fill_random(&mut b);
-    b
 }
 
 fn hex_id(b: &[u8]) -> String {

@@ -135,7 +135,13 @@ impl HttpKms {
             Some("http") => false,
             _ => anyhow::bail!("endpoint must be http:// or https://"),
         };
-        let host = uri.host().context("endpoint host")?.to_string();
+        // `Uri::host` keeps the brackets of an IPv6 literal; sockets and SNI want it bare.
+        let host = uri
+            .host()
+            .context("endpoint host")?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
         let authority = uri.authority().context("endpoint host")?.to_string();
         let path = match uri.path() {
@@ -291,7 +297,13 @@ mod tests {
     /// A one-connection-per-request HTTP server answering with `replies` in order; records
     /// the X-Amz-Target and authorization of each request.
     fn serve(replies: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        serve_on(TcpListener::bind("127.0.0.1:0").unwrap(), replies)
+    }
+
+    fn serve_on(
+        listener: TcpListener,
+        replies: Vec<(u16, String)>,
+    ) -> (String, Arc<Mutex<Vec<String>>>) {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
@@ -368,6 +380,22 @@ mod tests {
             seen.iter().all(|s| s == "trentservice.decrypt signed=true"),
             "{seen:?}"
         );
+    }
+
+    #[test]
+    fn ipv6_literal_endpoints_are_reached() {
+        // A host without IPv6 loopback has nothing to test here.
+        let Ok(listener) = TcpListener::bind("[::1]:0") else {
+            return;
+        };
+        let ok = format!(r#"{{"KeyId":"{ARN}","Plaintext":"AAECAw=="}}"#);
+        let (url, seen) = serve_on(listener, vec![(200, ok)]);
+        assert!(url.starts_with("http://[::1]:"), "{url}");
+        let out = client(&url)
+            .decrypt(ARN, b"blob", &EncryptionContext::new(), &[])
+            .unwrap();
+        assert_eq!(out.plaintext.as_slice(), [0, 1, 2, 3]);
+        assert_eq!(seen.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -1,26 +1,17 @@
 use aws_lc_rs::{digest, hmac};
 
 pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let d = digest::digest(&digest::SHA256, data);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(d.as_ref());
-    out
+    fixed(digest::digest(&digest::SHA256, data).as_ref())
 }
 
 /// SHA-1, only for protocols that still require it (MySQL's `mysql_native_password`
 /// login scramble); never for anything coffer designs itself.
 pub fn sha1_legacy(data: &[u8]) -> [u8; 20] {
-    let d = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data);
-    let mut out = [0u8; 20];
-    out.copy_from_slice(d.as_ref());
-    out
+    fixed(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data).as_ref())
 }
 
 pub fn sha512(data: &[u8]) -> [u8; 64] {
-    let d = digest::digest(&digest::SHA512, data);
-    let mut out = [0u8; 64];
-    out.copy_from_slice(d.as_ref());
-    out
+    fixed(digest::digest(&digest::SHA512, data).as_ref())
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -42,18 +33,20 @@ impl Sha256 {
     }
 
     pub fn finish(self) -> [u8; 32] {
-        let d = self.0.finish();
-        let mut out = [0u8; 32];
-        out.copy_from_slice(d.as_ref());
-        out
+        fixed(self.0.finish().as_ref())
     }
 }
 
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let k = hmac::Key::new(hmac::HMAC_SHA256, key);
-    let tag = hmac::sign(&k, data);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(tag.as_ref());
+    fixed(hmac::sign(&k, data).as_ref())
+}
+
+/// A digest or tag as an array; `N` is the algorithm's output length, fixed by the caller's
+/// return type.
+fn fixed<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(bytes);
     out
 }
 

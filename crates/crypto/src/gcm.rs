@@ -81,34 +81,28 @@ impl GcmKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testing::unhex;
 
     #[test]
     fn known_answer_gcm_spec_test_case_3_and_4() {
         // McGrew & Viega, "The Galois/Counter Mode of Operation", test cases 3 and 4.
-        let key = GcmKey::new(&hex("feffe9928665731c6d6a8f9467308308")).unwrap();
-        let iv: [u8; 12] = hex("cafebabefacedbaddecaf888").try_into().unwrap();
-        let pt = hex(
+        let key = GcmKey::new(&unhex("feffe9928665731c6d6a8f9467308308")).unwrap();
+        let iv: [u8; 12] = unhex("cafebabefacedbaddecaf888").try_into().unwrap();
+        let pt = unhex(
             "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72\
              1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
         );
-        let aad = hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
+        let aad = unhex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
         let mut buf = pt.clone();
         let tag = key.seal_in_place(&iv, &aad, &mut buf).unwrap();
         assert_eq!(
             buf,
-            hex(
+            unhex(
                 "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e\
                  21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091"
             )
         );
-        assert_eq!(tag.to_vec(), hex("5bc94fbc3221a5db94fae95ae7121a47"));
+        assert_eq!(tag.to_vec(), unhex("5bc94fbc3221a5db94fae95ae7121a47"));
         key.open_in_place(&iv, &aad, &mut buf, &tag).unwrap();
         assert_eq!(buf, pt);
     }

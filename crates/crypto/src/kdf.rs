@@ -1,5 +1,6 @@
 use crate::SecretKey;
 use aws_lc_rs::hkdf;
+use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KdfError {
@@ -9,18 +10,10 @@ pub enum KdfError {
 
 /// HKDF-SHA256 (RFC 5869) expanding `ikm` into a 256-bit key for the purpose named by `info`.
 pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8]) -> SecretKey {
-    struct Len32;
-    impl hkdf::KeyType for Len32 {
-        fn len(&self) -> usize {
-            32
-        }
-    }
-    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
-    let mut out = [0u8; 32];
-    let info = [info];
+    let mut out = Zeroizing::new([0u8; 32]);
     // Expanding to 32 bytes is always within HKDF's 255*HashLen limit.
-    match prk.expand(&info, Len32).and_then(|okm| okm.fill(&mut out)) {
-        Ok(()) => SecretKey::from_bytes(out),
+    match hkdf(HkdfHash::Sha256, salt, ikm, info, out.as_mut_slice()) {
+        Ok(()) => SecretKey::from_bytes(*out),
         Err(_) => std::process::abort(),
     }
 }
@@ -84,15 +77,16 @@ pub fn argon2id(passphrase: &[u8], salt: &[u8], p: Argon2Params) -> Result<Secre
     let params = argon2::Params::new(p.memory_kib, p.iterations, p.parallelism, Some(32))
         .map_err(|e| KdfError::Params(e.to_string()))?;
     let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut out = [0u8; 32];
-    a.hash_password_into(passphrase, salt, &mut out)
+    let mut out = Zeroizing::new([0u8; 32]);
+    a.hash_password_into(passphrase, salt, out.as_mut_slice())
         .map_err(|e| KdfError::Params(e.to_string()))?;
-    Ok(SecretKey::from_bytes(out))
+    Ok(SecretKey::from_bytes(*out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::unhex;
 
     #[test]
     fn argon2_is_deterministic_and_salted() {
@@ -106,13 +100,6 @@ mod tests {
         let c = argon2id(b"pw", b"othersaltsalt", p).unwrap();
         assert_eq!(a, b);
         assert_ne!(a, c);
-    }
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     #[test]
@@ -129,6 +116,8 @@ mod tests {
                  34007208d5b887185865"
             )
         );
+        // The fixed-length form is the same derivation (T(1) is the first 32 bytes).
+        assert_eq!(hkdf_sha256(&ikm, &salt, &info).expose(), &okm[..32]);
         // RFC 5869 case 3: empty salt and info.
         hkdf(HkdfHash::Sha256, &[], &ikm, &[], &mut okm).unwrap();
         assert_eq!(

@@ -92,3 +92,14 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
     fill_random(&mut v);
     v
 }
+
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Bytes from a hex string of known-answer test vectors.
+    pub(crate) fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}

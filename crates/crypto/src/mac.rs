@@ -65,13 +65,7 @@ pub fn hmac_verify(alg: MacAlgorithm, key: &[u8], msg: &[u8], mac: &[u8]) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testing::unhex;
 
     // RFC 4231 test cases 1, 2 and 6, in the order 224, 256, 384, 512.
     const CASE1: [&str; 4] = [

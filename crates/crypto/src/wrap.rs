@@ -125,6 +125,7 @@ mod tests {
     use super::*;
     use crate::asym::tests::test_key;
     use crate::asym::{AsymSpec, public_key_spki};
+    use crate::testing::unhex;
 
     const ALGS: [WrappingAlgorithm; 4] = [
         WrappingAlgorithm::RsaesOaepSha1,
@@ -132,13 +133,6 @@ mod tests {
         WrappingAlgorithm::RsaAesKeyWrapSha1,
         WrappingAlgorithm::RsaAesKeyWrapSha256,
     ];
-
-    fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     // RFC 5649's own examples use a 192-bit KEK, which aws-lc-rs does not offer; this is
     // the NIST SP 800-38F CAVP KWP_AD AES-256 vector with a 248-bit plaintext (the same

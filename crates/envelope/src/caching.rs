@@ -121,7 +121,7 @@ impl CachingCmm {
     fn insert(&self, id: [u8; 64], entry: Entry) {
         let mut map = self.lock();
         let now = self.clock.now();
-        map.retain(|_, e| now < e.created() + self.limits.max_age);
+        map.retain(|_, e| self.fresh(e, now));
         while map.len() >= self.limits.capacity {
             let oldest = map.iter().min_by_key(|(_, e)| e.created()).map(|(k, _)| *k);
             match oldest {
@@ -183,22 +183,19 @@ impl CachingCmm {
             return Ok(None);
         };
         let fresh = self.fresh(entry, now);
-        if let (
-            true,
-            Entry::Encrypt {
-                materials,
-                messages,
-                bytes,
-                ..
-            },
-        ) = (fresh, &mut *entry)
+        if let Entry::Encrypt {
+            materials,
+            messages,
+            bytes,
+            ..
+        } = entry
+            && fresh
+            && *messages < self.limits.max_messages
+            && bytes.saturating_add(len) <= self.limits.max_bytes
         {
-            let next_bytes = bytes.saturating_add(len);
-            if *messages < self.limits.max_messages && next_bytes <= self.limits.max_bytes {
-                *messages += 1;
-                *bytes = next_bytes;
-                return materials.try_clone().map(Some);
-            }
+            *messages += 1;
+            *bytes = bytes.saturating_add(len);
+            return materials.try_clone().map(Some);
         }
         map.remove(id);
         Ok(None)

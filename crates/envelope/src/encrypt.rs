@@ -16,6 +16,7 @@ use crate::header::serialize_body;
 use crate::{Error, Result};
 use coffer_crypto::{EcdsaSigner, GCM_IV_LEN, GCM_TAG_LEN, GcmKey, random_bytes};
 use std::io::{self, Write};
+use zeroize::Zeroizing;
 
 /// Room before the plaintext for the longest frame header (final frame: 4 + 4 + 12 + 4).
 const PREFIX: usize = 24;
@@ -41,13 +42,11 @@ const REGULAR_START: usize = PREFIX - 4 - GCM_IV_LEN;
 /// ```
 pub struct Encryptor<W: Write> {
     info: MessageInfo,
-    sink: Option<W>,
+    sink: W,
     key: GcmKey,
-    message_id: Vec<u8>,
-    frame_len: usize,
     seq: u32,
-    /// `PREFIX` bytes, then up to `frame_len` plaintext bytes, then the tag.
-    buf: Vec<u8>,
+    /// `PREFIX` bytes, then up to a frame length of plaintext, then the tag.
+    buf: Zeroizing<Vec<u8>>,
     pending: usize,
     aad: Vec<u8>,
     signer: Option<EcdsaSigner>,
@@ -59,7 +58,7 @@ pub struct Encryptor<W: Write> {
 impl<W: Write> std::fmt::Debug for Encryptor<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Encryptor")
-            .field("frame_len", &self.frame_len)
+            .field("frame_length", &self.info.frame_length)
             .field("seq", &self.seq)
             .finish()
     }
@@ -131,22 +130,22 @@ impl<W: Write> Encryptor<W> {
             s.update(&header);
         }
         sink.write_all(&header)?;
-        let frame_len = client.frame_length as usize;
         let info = MessageInfo {
             suite,
-            message_id: message_id.clone(),
+            message_id,
             encryption_context: m.encryption_context,
             encrypted_data_keys: m.encrypted_data_keys,
             frame_length: client.frame_length,
         };
         Ok(Self {
             info,
-            sink: Some(sink),
+            sink,
             key: mk.gcm,
-            message_id,
-            frame_len,
             seq: 1,
-            buf: vec![0u8; PREFIX + frame_len + GCM_TAG_LEN],
+            buf: Zeroizing::new(vec![
+                0u8;
+                PREFIX + client.frame_length as usize + GCM_TAG_LEN
+            ]),
             pending: 0,
             aad: Vec::with_capacity(64 + 36),
             signer,
@@ -169,7 +168,7 @@ impl<W: Write> Encryptor<W> {
             return Err(Error::Config("too many frames for one message".into()));
         }
         let kind = if last { FINAL_FRAME } else { FRAME };
-        body_aad(&mut self.aad, &self.message_id, kind, seq, n as u64);
+        body_aad(&mut self.aad, &self.info.message_id, kind, seq, n as u64);
         let iv = frame_iv(seq);
         let content = &mut self.buf[PREFIX..PREFIX + n];
         let tag = self
@@ -181,7 +180,7 @@ impl<W: Write> Encryptor<W> {
             self.buf[0..4].copy_from_slice(&FINAL_MARKER.to_be_bytes());
             self.buf[4..8].copy_from_slice(&seq.to_be_bytes());
             self.buf[8..20].copy_from_slice(&iv);
-            // n <= frame_len <= u32::MAX
+            // n <= frame length <= u32::MAX
             self.buf[20..24].copy_from_slice(&(n as u32).to_be_bytes());
             0
         } else {
@@ -193,16 +192,14 @@ impl<W: Write> Encryptor<W> {
         if let Some(s) = self.signer.as_mut() {
             s.update(frame);
         }
-        self.sink
-            .as_mut()
-            .ok_or(Error::Poisoned)?
-            .write_all(frame)?;
+        self.sink.write_all(frame)?;
         self.seq = seq.wrapping_add(1);
         self.pending = 0;
         Ok(())
     }
 
     fn write_plaintext(&mut self, mut data: &[u8]) -> Result<()> {
+        let frame_len = self.info.frame_length as usize;
         self.written = self.written.saturating_add(data.len() as u64);
         if self.bound.is_some_and(|b| self.written > b) {
             return Err(Error::Config(
@@ -210,12 +207,12 @@ impl<W: Write> Encryptor<W> {
             ));
         }
         while !data.is_empty() {
-            let take = (self.frame_len - self.pending).min(data.len());
+            let take = (frame_len - self.pending).min(data.len());
             let (head, rest) = data.split_at(take);
             self.buf[PREFIX + self.pending..PREFIX + self.pending + take].copy_from_slice(head);
             self.pending += take;
             data = rest;
-            if self.pending == self.frame_len {
+            if self.pending == frame_len {
                 self.emit(false)?;
             }
         }
@@ -233,8 +230,11 @@ impl<W: Write> Encryptor<W> {
             ));
         }
         self.emit(true)?;
-        let mut sink = self.sink.take().ok_or(Error::Poisoned)?;
-        if let Some(s) = self.signer.take() {
+        // The frame buffer is zeroized when the rest of `self` drops here.
+        let Self {
+            mut sink, signer, ..
+        } = self;
+        if let Some(s) = signer {
             let sig = s
                 .sign()
                 .map_err(|_| Error::Config("signing the message failed".into()))?;
@@ -243,7 +243,6 @@ impl<W: Write> Encryptor<W> {
             sink.write_all(&sig)?;
         }
         sink.flush()?;
-        self.buf.fill(0);
         Ok(sink)
     }
 }
@@ -265,16 +264,6 @@ impl<W: Write> Write for Encryptor<W> {
 
     /// Flushes the sink; buffered plaintext stays until its frame is full (or `finish`).
     fn flush(&mut self) -> io::Result<()> {
-        match self.sink.as_mut() {
-            Some(s) => s.flush(),
-            None => Err(Error::Poisoned.into()),
-        }
-    }
-}
-
-impl<W: Write> Drop for Encryptor<W> {
-    fn drop(&mut self) {
-        // Plaintext waiting for its frame must not outlive the encryptor.
-        self.buf.fill(0);
+        self.sink.flush()
     }
 }

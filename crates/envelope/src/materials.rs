@@ -56,16 +56,7 @@ impl EncryptionMaterials {
 
     /// Sets the data key a generator produced; it must be new and of the suite's length.
     pub fn set_data_key(&mut self, key: Zeroizing<Vec<u8>>) -> Result<()> {
-        if self.data_key.is_some() {
-            return Err(Error::Keyring("a data key was already generated".into()));
-        }
-        if key.len() != self.suite.key_len() {
-            return Err(Error::Keyring(
-                "data key length does not match the suite".into(),
-            ));
-        }
-        self.data_key = Some(key);
-        Ok(())
+        set_once(&mut self.data_key, self.suite, key, "generated")
     }
 }
 
@@ -84,15 +75,26 @@ pub struct DecryptionMaterials {
 impl DecryptionMaterials {
     /// Sets the decrypted data key; it must be the first and of the suite's length.
     pub fn set_data_key(&mut self, key: Zeroizing<Vec<u8>>) -> Result<()> {
-        if self.data_key.is_some() {
-            return Err(Error::Keyring("a data key was already decrypted".into()));
-        }
-        if key.len() != self.suite.key_len() {
-            return Err(Error::Keyring(
-                "data key length does not match the suite".into(),
-            ));
-        }
-        self.data_key = Some(key);
-        Ok(())
+        set_once(&mut self.data_key, self.suite, key, "decrypted")
     }
+}
+
+/// Fills an empty data-key slot with a key of the suite's length (`done`: how the key that
+/// is already there came, for the error).
+fn set_once(
+    slot: &mut Option<Zeroizing<Vec<u8>>>,
+    suite: AlgorithmSuite,
+    key: Zeroizing<Vec<u8>>,
+    done: &str,
+) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::Keyring(format!("a data key was already {done}")));
+    }
+    if key.len() != suite.key_len() {
+        return Err(Error::Keyring(
+            "data key length does not match the suite".into(),
+        ));
+    }
+    *slot = Some(key);
+    Ok(())
 }

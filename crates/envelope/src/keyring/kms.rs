@@ -199,7 +199,7 @@ fn returned_key_arn(key_id: String) -> Result<String> {
 impl Keyring for KmsKeyring {
     fn on_encrypt(&self, mut m: EncryptionMaterials) -> Result<EncryptionMaterials> {
         let ec = &m.encryption_context;
-        let edk = if m.data_key.is_none() {
+        let (arn, ciphertext) = if m.data_key.is_none() {
             let out = self
                 .client
                 .generate_data_key(&self.key_id, m.suite.key_len(), ec, &self.grant_tokens)
@@ -208,60 +208,74 @@ impl Keyring for KmsKeyring {
             m.set_data_key(out.plaintext).map_err(|_| {
                 Error::Kms("GenerateDataKey returned a key of the wrong length".into())
             })?;
-            EncryptedDataKey {
-                provider_id: KMS_PROVIDER_ID.into(),
-                provider_info: arn.into_bytes(),
-                ciphertext: out.ciphertext_blob,
-            }
+            (arn, out.ciphertext_blob)
         } else {
             let out = self
                 .client
                 .encrypt(&self.key_id, data_key(&m)?, ec, &self.grant_tokens)
                 .map_err(|e| kms_err("Encrypt", &self.key_id, e))?;
-            EncryptedDataKey {
-                provider_id: KMS_PROVIDER_ID.into(),
-                provider_info: returned_key_arn(out.key_id)?.into_bytes(),
-                ciphertext: out.ciphertext_blob,
-            }
+            (returned_key_arn(out.key_id)?, out.ciphertext_blob)
         };
-        m.encrypted_data_keys.push(edk);
+        m.encrypted_data_keys.push(EncryptedDataKey {
+            provider_id: KMS_PROVIDER_ID.into(),
+            provider_info: arn.into_bytes(),
+            ciphertext,
+        });
         Ok(m)
     }
 
     fn on_decrypt(
         &self,
-        mut m: DecryptionMaterials,
+        m: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
-        let mut failures = Vec::new();
-        for edk in edks.iter().filter(|e| e.provider_id == KMS_PROVIDER_ID) {
-            let Ok(info) = std::str::from_utf8(&edk.provider_info) else {
-                continue;
-            };
+        // Only encrypted data keys of this key (or, for a multi-Region key, of a replica).
+        let target = |edk: &EncryptedDataKey| {
+            let info = std::str::from_utf8(&edk.provider_info).ok()?;
             let is_key_arn = KmsKeyArn::parse(info).is_some_and(|a| a.resource_type == "key");
-            if !is_key_arn || !mrk_match(&self.key_id, info) {
-                continue;
-            }
-            let out = self.client.decrypt(
-                &self.key_id,
-                &edk.ciphertext,
-                &m.encryption_context,
-                &self.grant_tokens,
-            );
-            match out {
-                Ok(o) if o.key_id == self.key_id && o.plaintext.len() == m.suite.key_len() => {
-                    m.set_data_key(o.plaintext)?;
-                    return Ok(m);
-                }
-                Ok(_) => failures.push("Decrypt answered for another key or length".to_string()),
-                Err(e) => failures.push(kms_err("Decrypt", &self.key_id, e).to_string()),
-            }
-        }
-        if failures.is_empty() {
-            failures.push(format!("no encrypted data key for {}", self.key_id));
-        }
-        Err(Error::NoDecryptableDataKey(failures.join("; ")))
+            (is_key_arn && mrk_match(&self.key_id, info)).then(|| self.key_id.clone())
+        };
+        decrypt_first(
+            self.client.as_ref(),
+            &self.grant_tokens,
+            m,
+            edks,
+            target,
+            || format!("no encrypted data key for {}", self.key_id),
+        )
     }
+}
+
+/// Calls Decrypt for the KMS encrypted data keys in order, with the key `target` names
+/// (`None` skips one), until KMS answers from that key with a data key of the suite's
+/// length. The error lists every failed call, or says `nothing_tried`.
+fn decrypt_first(
+    client: &dyn KmsClient,
+    grant_tokens: &[String],
+    mut m: DecryptionMaterials,
+    edks: &[EncryptedDataKey],
+    target: impl Fn(&EncryptedDataKey) -> Option<String>,
+    nothing_tried: impl FnOnce() -> String,
+) -> Result<DecryptionMaterials> {
+    let mut failures = Vec::new();
+    for edk in edks.iter().filter(|e| e.provider_id == KMS_PROVIDER_ID) {
+        let Some(key) = target(edk) else {
+            continue;
+        };
+        let out = client.decrypt(&key, &edk.ciphertext, &m.encryption_context, grant_tokens);
+        match out {
+            Ok(o) if o.key_id == key && o.plaintext.len() == m.suite.key_len() => {
+                m.set_data_key(o.plaintext)?;
+                return Ok(m);
+            }
+            Ok(_) => failures.push("Decrypt answered for another key or length".to_string()),
+            Err(e) => failures.push(kms_err("Decrypt", &key, e).to_string()),
+        }
+    }
+    if failures.is_empty() {
+        failures.push(nothing_tried());
+    }
+    Err(Error::NoDecryptableDataKey(failures.join("; ")))
 }
 
 /// Limits a discovery keyring to keys of these accounts in this partition.
@@ -351,33 +365,17 @@ impl Keyring for KmsDiscoveryKeyring {
 
     fn on_decrypt(
         &self,
-        mut m: DecryptionMaterials,
+        m: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
-        let mut failures = Vec::new();
-        for edk in edks.iter().filter(|e| e.provider_id == KMS_PROVIDER_ID) {
-            let Some(key) = self.target(&edk.provider_info) else {
-                continue;
-            };
-            let out = self.client.decrypt(
-                &key,
-                &edk.ciphertext,
-                &m.encryption_context,
-                &self.grant_tokens,
-            );
-            match out {
-                Ok(o) if o.key_id == key && o.plaintext.len() == m.suite.key_len() => {
-                    m.set_data_key(o.plaintext)?;
-                    return Ok(m);
-                }
-                Ok(_) => failures.push("Decrypt answered for another key or length".to_string()),
-                Err(e) => failures.push(kms_err("Decrypt", &key, e).to_string()),
-            }
-        }
-        if failures.is_empty() {
-            failures.push("no encrypted data key passed the discovery filter".into());
-        }
-        Err(Error::NoDecryptableDataKey(failures.join("; ")))
+        decrypt_first(
+            self.client.as_ref(),
+            &self.grant_tokens,
+            m,
+            edks,
+            |edk| self.target(&edk.provider_info),
+            || "no encrypted data key passed the discovery filter".into(),
+        )
     }
 }
 

@@ -73,7 +73,7 @@ impl Keyring for MultiKeyring {
 
     fn on_decrypt(
         &self,
-        mut m: DecryptionMaterials,
+        m: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
         if m.data_key.is_some() {
@@ -81,21 +81,14 @@ impl Keyring for MultiKeyring {
         }
         let mut failures = Vec::new();
         for k in self.generator.iter().chain(self.children.iter()) {
-            // A keyring takes the materials by value: rebuild them for the next try.
-            let attempt = DecryptionMaterials {
-                suite: m.suite,
-                encryption_context: m.encryption_context.clone(),
-                required_context_keys: m.required_context_keys.clone(),
-                data_key: None,
-                verification_key: m.verification_key.clone(),
-            };
-            match k.on_decrypt(attempt, edks) {
+            // A keyring takes the materials by value: each try gets a copy (without a data
+            // key, as checked above).
+            match k.on_decrypt(m.clone(), edks) {
                 Ok(done) if done.data_key.is_some() => return Ok(done),
                 Ok(_) => failures.push("a keyring returned no data key".to_string()),
                 Err(e) => failures.push(e.to_string()),
             }
         }
-        m.data_key = None;
         Err(Error::NoDecryptableDataKey(failures.join("; ")))
     }
 }

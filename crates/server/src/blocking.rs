@@ -3,9 +3,10 @@
 //! Requests are handled on the runtime's worker threads: most of them (a cached caller, a
 //! storage-free operation such as `GetCallerIdentity` or a KMS call on a cached key) never
 //! block, and handing each one to a blocking thread cost more than the rest of the
-//! pipeline. What does block (storage transactions, reading audit segments) goes through
-//! [`run`], which tells the runtime to move this worker's other tasks to another thread
-//! for the duration, so nothing else waits behind the blocked call.
+//! pipeline. What does block (storage writes, reads that may wait on the network or a lock,
+//! reading audit segments) goes through [`run`], which tells the runtime to move this
+//! worker's other tasks to another thread for the duration, so nothing else waits behind
+//! the blocked call. Embedded reads run in place: the handoff cost more than they do.
 
 /// Runs `f`, which may block, from wherever the caller is: a runtime worker (the worker's
 /// queue moves to another thread while `f` runs), a blocking thread, or no runtime at all.

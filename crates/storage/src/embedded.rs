@@ -99,6 +99,12 @@ impl Storage for RedbStorage {
     fn backend(&self) -> &'static str {
         BACKEND
     }
+
+    /// redb readers see a snapshot and never wait for the writer; a read is a walk of
+    /// pages that are in its cache or one `pread` away.
+    fn reads_may_wait(&self) -> bool {
+        false
+    }
 }
 
 struct WriteTxn {

@@ -65,6 +65,13 @@ pub trait Storage: Send + Sync + 'static {
 
     /// `"redb"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+
+    /// Whether a read transaction may wait on something slow: a network round trip, a lock
+    /// held by a writer. Callers on an async runtime step off their worker thread for
+    /// those, and can run the others in place.
+    fn reads_may_wait(&self) -> bool {
+        true
+    }
 }
 
 /// Operations inside one transaction. Tables spring into existence on first write; reading a
@@ -102,6 +109,45 @@ pub fn read<T, E: From<StorageError>>(
     f: impl FnMut(&mut dyn Txn) -> Result<T, E>,
 ) -> Result<T, E> {
     run_typed(f, |g| s.read_txn(g))
+}
+
+/// Runs `f` with a read-only [`Txn`] that opens a read transaction for each operation, and
+/// only when one is made. This is for request paths served from caches that touch storage
+/// only now and then (a KMS call on a cached key: an alias, a grant, an IAM policy): opening
+/// a transaction costs more than the rest of such a call, and with a blocking backend it
+/// also hands the runtime worker's queue to another thread. Reads do not share a snapshot,
+/// so use [`read`] where several reads must agree with each other. Writes fail with
+/// [`StorageError::ReadOnly`].
+pub fn read_each<T>(s: &dyn Storage, f: impl FnOnce(&mut dyn Txn) -> T) -> T {
+    f(&mut ReadEach { storage: s })
+}
+
+struct ReadEach<'a> {
+    storage: &'a dyn Storage,
+}
+
+impl Txn for ReadEach<'_> {
+    fn get(&mut self, table: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        read(self.storage, |t| t.get(table, key))
+    }
+
+    fn put(&mut self, _table: &str, _key: &[u8], _value: &[u8]) -> Result<(), StorageError> {
+        Err(StorageError::ReadOnly)
+    }
+
+    fn delete(&mut self, _table: &str, _key: &[u8]) -> Result<bool, StorageError> {
+        Err(StorageError::ReadOnly)
+    }
+
+    fn scan(
+        &mut self,
+        table: &str,
+        prefix: &[u8],
+        start_after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StorageError> {
+        read(self.storage, |t| t.scan(table, prefix, start_after, limit))
+    }
 }
 
 fn run_typed<T, E: From<StorageError>>(

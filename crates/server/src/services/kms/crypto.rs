@@ -34,7 +34,7 @@ pub(super) fn use_key(
     req: &Request<'_>,
     audit: &mut AuditInfo,
 ) -> Result<Resolved, KmsError> {
-    let r = coffer_storage::read(call.state.store.as_ref(), |t| {
+    let r = coffer_storage::read_each(call.state.store.as_ref(), |t| {
         let r = access::resolve_for_use(call, t, key_id, true)?;
         access::authorize(call, t, &r, op, req)?;
         Ok::<_, KmsError>(r)
@@ -280,7 +280,7 @@ pub(super) fn open_ciphertext(
     } else {
         None
     };
-    let r = coffer_storage::read(call.state.store.as_ref(), |t| {
+    let r = coffer_storage::read_each(call.state.store.as_ref(), |t| {
         let r = match (&parsed, key_id) {
             (Some(p), given) => {
                 let blob_arn = super::store::key_arn(
@@ -449,7 +449,7 @@ pub fn re_encrypt(
             c
         },
     };
-    let dest = coffer_storage::read(call.state.store.as_ref(), |t| {
+    let dest = coffer_storage::read_each(call.state.store.as_ref(), |t| {
         let r = access::resolve_for_use(call, t, &i.destination_key_id, true)?;
         let mut req2 = Request {
             context: req.context,
@@ -683,7 +683,7 @@ pub fn generate_random(
         "numberOfBytes",
         i.number_of_bytes.map(|n| json!(n)),
     )]));
-    coffer_storage::read(call.state.store.as_ref(), |t| {
+    coffer_storage::read_each(call.state.store.as_ref(), |t| {
         authz::check(
             call,
             t,

@@ -195,7 +195,7 @@ impl OnBehalf<'_> {
         let op = Operation::DescribeKey;
         self.invoke(op, parent, |call, audit| {
             audit.request_parameters = Some(audit_object([("keyId", Some(json!(key_id)))]));
-            let r = coffer_storage::read(call.state.store.as_ref(), |t| {
+            let r = coffer_storage::read_each(call.state.store.as_ref(), |t| {
                 let r = access::resolve_for_use(call, t, key_id, true)?;
                 access::authorize(call, t, &r, op, &access::Request::default())?;
                 Ok::<_, KmsError>(r)

@@ -130,6 +130,21 @@ impl PolicyDocument {
         self.version.unwrap_or(Version::V2008_10_17)
     }
 
+    /// Whether evaluating this document can read the request's condition keys: a statement
+    /// with a `Condition`, or (under 2012-10-17) a policy variable in a `Resource` or
+    /// `NotResource`. When no document in play does, a caller may leave the keys out: the
+    /// decision cannot depend on them.
+    pub fn uses_condition_keys(&self) -> bool {
+        let variables = self.effective_version() == Version::V2012_10_17;
+        self.statements.iter().any(|s| {
+            !s.conditions.is_empty()
+                || (variables
+                    && s.resource
+                        .as_ref()
+                        .is_some_and(|r| r.values().iter().any(|v| v.contains("${"))))
+        })
+    }
+
     /// The document as JSON. Single values are written as arrays; `parse` reads them back
     /// to the same document.
     pub fn to_json(&self) -> Value {

@@ -129,6 +129,7 @@ fn statement(with_principal: bool) -> impl Strategy<Value = Value> {
         "arn:aws:kms:*:111122223333:key/*",
         KEY_A,
         "arn:aws:secretsmanager:*:*:secret:*",
+        "arn:aws:kms:*:${aws:PrincipalAccount}:key/*",
     ];
     let principals = vec![
         json!("*"),
@@ -328,5 +329,27 @@ proptest! {
         let i = pos.index(text.len());
         text[i] = c;
         let _ = parse(&text.into_iter().collect::<String>());
+    }
+
+    /// (d) Policies that read no condition keys decide the same without them, so the server
+    /// may skip building the keys for them. Conditions are stripped here (nearly every
+    /// generated policy has one); what is left to read them is a policy variable.
+    #[test]
+    fn condition_keys_matter_only_to_policies_that_read_them(mut s in scenario()) {
+        for d in s.identity.iter_mut().chain(s.resource.as_mut()) {
+            for st in &mut d.statements {
+                st.conditions.clear();
+            }
+        }
+        let uses = s
+            .identity
+            .iter()
+            .chain(s.resource.as_ref())
+            .any(PolicyDocument::uses_condition_keys);
+        let mut bare = s.clone();
+        bare.request.context = ConditionContext::new();
+        if !uses {
+            prop_assert_eq!(s.decide(), bare.decide());
+        }
     }
 }

@@ -53,7 +53,15 @@ pub fn check(
     rp: Option<ResourcePolicy<'_>>,
 ) -> Result<(), AuthzError> {
     let identity_docs = identity_documents(call, t)?;
-    let request = eval_request(call, ask);
+    let session_doc = session_policy(call);
+    // Building the condition keys (times, addresses, principal keys, the service's extra
+    // keys) costs more than evaluating the common policies, which have no conditions.
+    let with_keys = identity_docs
+        .iter()
+        .chain(rp.as_ref().map(|r| r.document))
+        .chain(session_doc.as_ref().and_then(|d| d.as_ref().ok()))
+        .any(PolicyDocument::uses_condition_keys);
+    let request = eval_request(call, ask, with_keys);
     let input = AuthzInput {
         request: &request,
         identity_policies: &identity_docs,
@@ -64,7 +72,7 @@ pub fn check(
             .map(|r| r.mode)
             .unwrap_or(ResourcePolicyMode::Standard),
     };
-    let session_ok = session_policy_allows(call, &request)?;
+    let session_ok = session_policy_allows(session_doc, &request);
     match (coffer_policy::authorize(&input), session_ok) {
         (Decision::Allow, true) => Ok(()),
         (Decision::ExplicitDeny, _) => {
@@ -112,16 +120,23 @@ fn identity_documents(
         .collect())
 }
 
-/// A session policy passed to AssumeRole can only narrow what the role allows.
-fn session_policy_allows(call: &Call<'_>, request: &EvalRequest) -> Result<bool, IdentityError> {
+/// The session policy passed to AssumeRole, if the caller's session has one; `Err` when it
+/// no longer parses.
+fn session_policy(call: &Call<'_>) -> Option<Result<PolicyDocument, ()>> {
     let KeyOwner::Session(s) = &call.key.owner else {
-        return Ok(true);
+        return None;
     };
-    let Some(doc) = &s.session_policy else {
-        return Ok(true);
-    };
-    let Ok(doc) = coffer_policy::parse_with(doc, PolicyKind::Identity) else {
-        return Ok(false);
+    let doc = s.session_policy.as_ref()?;
+    Some(coffer_policy::parse_with(doc, PolicyKind::Identity).map_err(|_| ()))
+}
+
+/// A session policy can only narrow what the role allows; one that no longer parses
+/// allows nothing.
+fn session_policy_allows(doc: Option<Result<PolicyDocument, ()>>, request: &EvalRequest) -> bool {
+    let doc = match doc {
+        None => return true,
+        Some(Err(())) => return false,
+        Some(Ok(doc)) => doc,
     };
     let input = AuthzInput {
         request,
@@ -130,20 +145,24 @@ fn session_policy_allows(call: &Call<'_>, request: &EvalRequest) -> Result<bool,
         resource_account: None,
         mode: ResourcePolicyMode::Standard,
     };
-    Ok(coffer_policy::authorize(&input) == Decision::Allow)
+    coffer_policy::authorize(&input) == Decision::Allow
 }
 
-fn eval_request(call: &Call<'_>, ask: &Ask<'_>) -> EvalRequest {
+/// The question to evaluate; its condition keys only when a policy in play reads them.
+fn eval_request(call: &Call<'_>, ask: &Ask<'_>, with_keys: bool) -> EvalRequest {
     let ctx = call.ctx;
-    let mut context = ConditionContext::global(
-        &ctx.principal,
-        Some(ctx.source_ip),
-        ctx.time,
-        ctx.region.as_str(),
-        ctx.secure_transport,
-    );
-    for (k, v) in &ask.extra {
-        context.set(k, v.clone());
+    let mut context = ConditionContext::new();
+    if with_keys {
+        context = ConditionContext::global(
+            &ctx.principal,
+            Some(ctx.source_ip),
+            ctx.time,
+            ctx.region.as_str(),
+            ctx.secure_transport,
+        );
+        for (k, v) in &ask.extra {
+            context.set(k, v.clone());
+        }
     }
     EvalRequest {
         principal: ctx.principal.clone(),

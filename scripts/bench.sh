@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Measures the full coffer pipeline (SigV4, authorization, durable audit) for STS
-# GetCallerIdentity over HTTP and HTTPS, and KMS Encrypt, Decrypt and GenerateDataKey over
-# HTTP, beside the bare HTTP floor and moto_server, all driven by `coffer bench` in the same
-# run. Prints Markdown tables for BENCHMARKS.md.
-# Usage: scripts/bench.sh [seconds-per-level] [sts|kms|all]   (needs: pip install 'moto[server]')
+# GetCallerIdentity over HTTP and HTTPS; KMS Encrypt, Decrypt and GenerateDataKey; and
+# Secrets Manager GetSecretValue and Parameter Store GetParameter (SecureString, decrypted)
+# over HTTP, beside the bare HTTP floor and moto_server, all driven by `coffer bench` in the
+# same run. Prints Markdown tables for BENCHMARKS.md.
+# Usage: scripts/bench.sh [seconds-per-level] [sts|kms|secrets|all]
+#        (needs: pip install 'moto[server]')
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
@@ -28,7 +30,8 @@ run() { # scenario label endpoint [extra args]
   "$BIN" bench --endpoint "$ep" --scenario "$scenario" --concurrency 1,16,64 \
     --duration "$DUR" --warmup 1 --label "$label" --markdown "$@"
 }
-if [ "$WHAT" != kms ]; then
+want() { [ "$WHAT" = all ] || [ "$WHAT" = "$1" ]; }
+if want sts; then
   echo "### STS GetCallerIdentity, ${DUR}s per level, $(nproc) cores, $(date -u +%F)"
   echo
   run sts-get-caller-identity floor http://127.0.0.1:4599 --access-key x --secret-key y
@@ -36,10 +39,20 @@ if [ "$WHAT" != kms ]; then
   run sts-get-caller-identity "coffer (https)" https://localhost:4566 --access-key "$KEY" --secret-key "$SECRET" --ca-bundle "$WORK/data/tls/ca.pem" | tail -n +3
   run sts-get-caller-identity moto_server http://127.0.0.1:4598 --access-key test --secret-key test | tail -n +3
 fi
-if [ "$WHAT" != sts ]; then
+if want kms; then
   for sc in kms-encrypt kms-decrypt kms-generate-data-key; do
     echo
     echo "### KMS ${sc#kms-} (signed, audited, HTTP keep-alive), ${DUR}s per level, $(nproc) cores, $(date -u +%F)"
+    echo
+    run floor floor http://127.0.0.1:4599 --access-key x --secret-key y
+    run "$sc" "coffer (http)" http://127.0.0.1:4566 --access-key "$KEY" --secret-key "$SECRET" | tail -n +3
+    run "$sc" moto_server http://127.0.0.1:4598 --access-key test --secret-key test | tail -n +3
+  done
+fi
+if want secrets; then
+  for sc in secrets-get ssm-get-parameter; do
+    echo
+    echo "### $sc (signed, audited, decrypted through KMS, HTTP keep-alive), ${DUR}s per level, $(nproc) cores, $(date -u +%F)"
     echo
     run floor floor http://127.0.0.1:4599 --access-key x --secret-key y
     run "$sc" "coffer (http)" http://127.0.0.1:4566 --access-key "$KEY" --secret-key "$SECRET" | tail -n +3

@@ -3,7 +3,7 @@
 use crate::{BenchConfig, BenchError, Credentials, RequestTemplate};
 use bytes::Bytes;
 use coffer_types::SharedClock;
-use coffer_wire::sigv4::{PayloadHash, SignInput, sign};
+use coffer_wire::sigv4::{PayloadHash, SignInput, SigningKeyCache, sign_cached};
 use http::header::{CONTENT_TYPE, HOST};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
@@ -173,8 +173,9 @@ impl Prepared {
         })
     }
 
-    /// A freshly signed request.
-    pub(crate) fn build(&self) -> Result<Request<Full<Bytes>>, String> {
+    /// A freshly signed request. `keys` keeps the derived signing key for the day, as the
+    /// SDKs do; each worker owns one, so signing takes no lock.
+    pub(crate) fn build(&self, keys: &mut SigningKeyCache) -> Result<Request<Full<Bytes>>, String> {
         let mut req = Request::new(Full::new(self.body.clone()));
         *req.method_mut() = self.method.clone();
         *req.uri_mut() = self.uri.clone();
@@ -186,12 +187,13 @@ impl Prepared {
                 self.sign_headers.clone(),
                 PayloadHash::Bytes(&self.body),
             );
-            let out = sign(
+            let out = sign_cached(
                 &input,
                 &self.credentials,
                 &self.region,
                 &self.service,
                 self.clock.now(),
+                keys,
             );
             for (name, value) in out.headers {
                 let n = HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
@@ -211,6 +213,7 @@ pub(crate) async fn round_trip(
     prepared: &Prepared,
     sender: &mut Option<Sender>,
     reconnects: &mut u64,
+    keys: &mut SigningKeyCache,
     timeout: Duration,
 ) -> Result<(StatusCode, Bytes), String> {
     let fut = async {
@@ -231,7 +234,7 @@ pub(crate) async fn round_trip(
                 .await
                 .map_err(|e| format!("connection not ready: {e}"))?;
         }
-        let req = prepared.build()?;
+        let req = prepared.build(keys)?;
         let resp = s
             .send_request(req)
             .await

@@ -2,6 +2,7 @@
 
 use crate::conn::{Connector, Prepared, Sender, round_trip};
 use crate::{BenchConfig, BenchError, LevelReport};
+use coffer_wire::sigv4::SigningKeyCache;
 use hdrhistogram::Histogram;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +22,9 @@ pub async fn run(config: &BenchConfig) -> Result<Vec<LevelReport>, BenchError> {
     let template = config.scenario.resolve(config, &connector).await?;
     let prepared = Arc::new(Prepared::new(config, &template)?);
     // Fail on a broken signer or template before opening any connection.
-    prepared.build().map_err(BenchError::Request)?;
+    prepared
+        .build(&mut SigningKeyCache::default())
+        .map_err(BenchError::Request)?;
     let mut reports = Vec::with_capacity(config.concurrency.len());
     for &c in &config.concurrency {
         reports.push(run_level(config, &connector, &prepared, c).await?);
@@ -140,6 +143,7 @@ async fn worker(level: Arc<Level>, sender: Sender, mut hist: Histogram<u64>) -> 
     let (mut requests, mut errors, mut reconnects) = (0u64, 0u64, 0u64);
     let mut first_error = None;
     let mut last_done = None;
+    let mut keys = SigningKeyCache::default();
     loop {
         let started = Instant::now();
         if level.end.is_some_and(|end| started >= end) {
@@ -157,6 +161,7 @@ async fn worker(level: Arc<Level>, sender: Sender, mut hist: Histogram<u64>) -> 
             &level.prepared,
             &mut sender,
             &mut reconnects,
+            &mut keys,
             level.timeout,
         )
         .await;

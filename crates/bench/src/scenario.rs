@@ -4,6 +4,7 @@
 use crate::conn::{Connector, Prepared, Sender, round_trip};
 use crate::{BenchConfig, BenchError};
 use bytes::Bytes;
+use coffer_wire::sigv4::SigningKeyCache;
 use http::Method;
 use serde_json::Value;
 use std::future::Future;
@@ -183,6 +184,7 @@ pub const SCENARIO_NAMES: &[&str] = &[
     "kms-decrypt",
     "kms-generate-data-key",
     "secrets-get",
+    "ssm-get-parameter",
 ];
 
 /// A built-in scenario by name.
@@ -194,6 +196,7 @@ pub fn scenario(name: &str) -> Result<Scenario, BenchError> {
         "kms-decrypt" => kms_decrypt(),
         "kms-generate-data-key" => kms_generate_data_key(),
         "secrets-get" => secrets_get(),
+        "ssm-get-parameter" => ssm_get_parameter(),
         other => return Err(BenchError::UnknownScenario(other.to_owned())),
     })
 }
@@ -282,6 +285,30 @@ fn secrets_get() -> Scenario {
     })
 }
 
+/// GetParameter of a SecureString with decryption: the read path that decrypts through KMS.
+fn ssm_get_parameter() -> Scenario {
+    Scenario::with_setup("ssm-get-parameter", "ssm", |mut c| {
+        Box::pin(async move {
+            let name = format!(
+                "/coffer-bench/{}",
+                c.config.clock.now().unix_timestamp_nanos()
+            );
+            let body = serde_json::json!({
+                "Name": name,
+                "Value": "bench-parameter-value",
+                "Type": "SecureString",
+            });
+            c.call_json("AmazonSSM.PutParameter", &body.to_string())
+                .await?;
+            let body = serde_json::json!({ "Name": name, "WithDecryption": true });
+            Ok(RequestTemplate::aws_json(
+                "AmazonSSM.GetParameter",
+                body.to_string(),
+            ))
+        })
+    })
+}
+
 /// Signed calls for a setup step, on one connection to the benchmark's endpoint with its
 /// region, service and credentials.
 pub struct SetupClient {
@@ -307,6 +334,7 @@ impl SetupClient {
             &prepared,
             &mut self.sender,
             &mut reconnects,
+            &mut SigningKeyCache::default(),
             self.config.request_timeout.max(Duration::from_secs(1)),
         )
         .await

@@ -18,5 +18,7 @@ pub use canonical::{
 };
 pub use error::SigV4Error;
 pub use parse::{Parsed, parse};
-pub use sign::{Credentials, PayloadHash, SignInput, SignOutput, presign, sign};
+pub use sign::{
+    Credentials, PayloadHash, SignInput, SignOutput, SigningKeyCache, presign, sign, sign_cached,
+};
 pub use verify::{MAX_PRESIGN_EXPIRES, Scope, VerifyOptions, verify, verify_with};

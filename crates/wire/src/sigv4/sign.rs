@@ -2,7 +2,7 @@
 
 use super::canonical::{
     ALGORITHM, CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, fold_headers, scope,
-    signature, signed_headers_list, string_to_sign, uri_encode,
+    signature, signature_with_key, signed_headers_list, signing_key, string_to_sign, uri_encode,
 };
 use coffer_crypto::sha256_hex;
 use time::OffsetDateTime;
@@ -140,6 +140,58 @@ pub fn sign(
     service: &str,
     time: OffsetDateTime,
 ) -> SignOutput {
+    sign_cached(
+        req,
+        creds,
+        region,
+        service,
+        time,
+        &mut SigningKeyCache::default(),
+    )
+}
+
+/// The derived signing key of the last day, region and service signed for. The SDKs derive
+/// it once per day rather than per request (it is four HMACs, more than the rest of the
+/// signature); a long-lived signer keeps one of these per credential.
+#[derive(Default)]
+pub struct SigningKeyCache {
+    /// `date/region/service` with the key derived for it.
+    entry: Option<(String, [u8; 32])>,
+}
+
+impl SigningKeyCache {
+    fn key(&mut self, secret: &str, day: &str, region: &str, service: &str) -> &[u8; 32] {
+        let id = format!("{day}/{region}/{service}");
+        if self.entry.as_ref().is_some_and(|(cached, _)| *cached != id) {
+            self.entry = None;
+        }
+        &self
+            .entry
+            .get_or_insert_with(|| {
+                let key = signing_key(secret, day, region, service);
+                (id, key)
+            })
+            .1
+    }
+}
+
+impl std::fmt::Debug for SigningKeyCache {
+    /// Never prints the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyCache").finish_non_exhaustive()
+    }
+}
+
+/// [`sign`] with the signing key taken from, or derived into, `cache`. `cache` must only
+/// ever be used with the same `creds`.
+pub fn sign_cached(
+    req: &SignInput<'_>,
+    creds: &Credentials,
+    region: &str,
+    service: &str,
+    time: OffsetDateTime,
+    cache: &mut SigningKeyCache,
+) -> SignOutput {
     let date = amz_date(time);
     let payload = req.payload.value();
     let mut added: Vec<(String, String)> = vec![("x-amz-date".into(), date.clone())];
@@ -164,7 +216,8 @@ pub fn sign(
     });
     let scope = scope(day(&date), region, service);
     let sts = string_to_sign(&date, &scope, &creq);
-    let sig = signature(&creds.secret_access_key, day(&date), region, service, &sts);
+    let key = cache.key(&creds.secret_access_key, day(&date), region, service);
+    let sig = signature_with_key(key, &sts);
     let auth = format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={sig}",
         creds.access_key_id,

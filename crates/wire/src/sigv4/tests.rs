@@ -656,3 +656,31 @@ proptest! {
         }
     }
 }
+
+/// A reused key cache signs exactly as a fresh derivation does, across a change of day,
+/// region and service (the cache must not hand yesterday's key to today's scope).
+#[test]
+fn cached_signing_key_signs_like_a_fresh_one() {
+    let c = creds();
+    let input = SignInput::new(
+        "POST",
+        "/",
+        vec![("host".to_owned(), "localhost".to_owned())],
+        PayloadHash::Bytes(b"{}"),
+    );
+    let mut cache = SigningKeyCache::default();
+    let day2 = t0() + Duration::days(1);
+    for (region, service, at) in [
+        ("us-east-1", "kms", t0()),
+        ("us-east-1", "kms", t0() + Duration::hours(3)),
+        ("us-east-1", "kms", day2),
+        ("eu-west-1", "kms", day2),
+        ("eu-west-1", "sts", day2),
+        ("us-east-1", "kms", t0()),
+    ] {
+        let fresh = sign(&input, &c, region, service, at);
+        let cached = sign_cached(&input, &c, region, service, at, &mut cache);
+        assert_eq!(cached.signature, fresh.signature, "{region} {service} {at}");
+        assert_eq!(cached.headers, fresh.headers);
+    }
+}

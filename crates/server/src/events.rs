@@ -56,17 +56,10 @@ pub struct Webhook {
     pub secret: String,
     /// Deliver only events whose `source` is this (e.g. `aws.ssm`); all when absent.
     pub source: Option<String>,
-    /// For an `https://` URL: the PEM file of the CAs to trust (default: the system bundle).
+    /// For an `https://` URL: a PEM file of CAs to trust in addition to the system's.
     #[serde(rename = "ca-file")]
     pub ca_file: Option<PathBuf>,
 }
-
-/// Where the system's CA bundle usually is (Debian/Ubuntu, Fedora/RHEL, Alpine/macOS).
-const SYSTEM_CA_BUNDLES: [&str; 3] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/cert.pem",
-];
 
 impl Webhook {
     /// Whether this webhook takes events from `source`.
@@ -74,22 +67,10 @@ impl Webhook {
         self.source.as_deref().is_none_or(|s| s == source)
     }
 
-    /// The TLS client configuration of an `https://` webhook (`None` for `http://`).
+    /// The TLS configuration of an `https://` webhook (`None` for `http://`): the system
+    /// CAs plus those of `ca-file`.
     pub fn tls(&self) -> Result<Option<Arc<rustls::ClientConfig>>, String> {
-        if !self.url.starts_with("https://") {
-            return Ok(None);
-        }
-        let ca = match &self.ca_file {
-            Some(p) => p.clone(),
-            None => SYSTEM_CA_BUNDLES
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-                .ok_or("no ca-file given and no system CA bundle found")?,
-        };
-        coffer_tls::client_config(&ca)
-            .map(Some)
-            .map_err(|e| e.to_string())
+        crate::outbound::tls_for(&self.url, self.ca_file.as_deref())
     }
 }
 
@@ -227,7 +208,7 @@ async fn deliver(
         let timestamp = clock.now().unix_timestamp().to_string();
         let req = request(&target.hook, &id, &timestamp, body.clone());
         let sent = match req {
-            Ok(req) => send(req, target.tls.clone()).await,
+            Ok(req) => crate::outbound::send(req, target.tls.clone(), TIMEOUT).await,
             Err(e) => Err(e),
         };
         match sent {
@@ -267,65 +248,6 @@ fn request(
         .header("x-coffer-timestamp", timestamp)
         .header("x-coffer-signature", sig)
         .body(Full::new(body))
-        .map_err(|e| e.to_string())
-}
-
-/// Sends `req` over plain HTTP, or over TLS with `tls`; the response status.
-async fn send(
-    req: http::Request<Full<Bytes>>,
-    tls: Option<Arc<rustls::ClientConfig>>,
-) -> Result<http::StatusCode, String> {
-    let exchange = async {
-        match tls {
-            None => {
-                use hyper_util::client::legacy::Client;
-                let client: Client<_, Full<Bytes>> =
-                    Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-                client
-                    .request(req)
-                    .await
-                    .map(|r| r.status())
-                    .map_err(|e| e.to_string())
-            }
-            Some(config) => send_tls(req, config).await,
-        }
-    };
-    tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| "timed out".to_string())?
-}
-
-async fn send_tls(
-    mut req: http::Request<Full<Bytes>>,
-    config: Arc<rustls::ClientConfig>,
-) -> Result<http::StatusCode, String> {
-    let uri = req.uri().clone();
-    let host = uri
-        .host()
-        .ok_or("no host in the URL")?
-        .trim_matches(['[', ']']);
-    let port = uri.port_u16().unwrap_or(443);
-    let name =
-        rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
-    let tcp = tokio::net::TcpStream::connect((host, port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let stream = coffer_tls::tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .map_err(|e| e.to_string())?;
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    // On a connection of its own, the request names only the path.
-    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    *req.uri_mut() = path.parse().map_err(|e| format!("{e}"))?;
-    sender
-        .send_request(req)
-        .await
-        .map(|r| r.status())
         .map_err(|e| e.to_string())
 }
 

@@ -12,6 +12,7 @@ pub mod events;
 pub mod fsutil;
 pub mod identity;
 pub mod metrics;
+pub mod outbound;
 mod pipeline;
 mod record;
 pub mod record_cache;

@@ -88,6 +88,12 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
     } else {
         (Arc::new(SystemClock), None)
     };
+    // Tests replay scheduling decisions: a `--test-clock` server draws from a fixed seed.
+    let random: coffer_types::SharedRandom = if config.test_clock {
+        Arc::new(coffer_types::SeededRandom::new(0))
+    } else {
+        Arc::new(OsRandom)
+    };
     let audit_dir = config.data_dir.join("audit");
     let audit = Arc::new(coffer_audit::AuditLog::open(
         &audit_dir,
@@ -108,6 +114,7 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
         kms_keys,
         barrier,
         clock,
+        random,
         test_clock,
         audit,
         metrics: Default::default(),
@@ -122,6 +129,21 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
         new_credentials,
         credentials_path,
     })
+}
+
+/// The operating system's CSPRNG, through coffer_crypto.
+#[derive(Debug)]
+struct OsRandom;
+
+impl coffer_types::Random for OsRandom {
+    fn next_u64(&self) -> u64 {
+        let b = coffer_crypto::random_bytes(8);
+        let mut a = [0u8; 8];
+        for (d, s) in a.iter_mut().zip(b) {
+            *d = s;
+        }
+        u64::from_le_bytes(a)
+    }
 }
 
 fn tls_material(

@@ -54,6 +54,9 @@ pub struct RawConfig {
 pub struct SecretsManagerSettings {
     #[serde(default)]
     pub rotation_functions: std::collections::BTreeMap<String, RotationWebhook>,
+    /// A PEM file of CAs trusted, in addition to the system's, by rotation: `https://`
+    /// rotation webhooks and the databases the built-in rotators reach over TLS.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A rotation function served over HTTP: each step is POSTed to `url`, signed with
@@ -259,14 +262,24 @@ fn secretsmanager(s: SecretsManagerSettings) -> Result<SecretsManagerSettings, C
                 "names starting with coffer- are reserved for built-in rotators",
             ));
         }
-        // HTTPS webhooks need a trust-store choice that is not made yet (see ARCHITECTURE).
-        if !f.url.starts_with("http://") {
+        let scheme_ok = f.url.starts_with("http://") || f.url.starts_with("https://");
+        if !scheme_ok || f.url.parse::<http::Uri>().is_err() {
             return Err(invalid(
                 "secretsmanager.rotation-functions.url",
                 &f.url,
-                "expected an http:// URL",
+                "expected an http:// or https:// URL",
             ));
         }
+    }
+    // Checked here so a mistake shows at start rather than at the first rotation.
+    if let Some(ca) = &s.ca_file
+        && coffer_tls::client_config_with_system_roots(Some(ca)).is_err()
+    {
+        return Err(invalid(
+            "secretsmanager.ca-file",
+            ca.display().to_string(),
+            "expected a readable PEM file of CA certificates",
+        ));
     }
     Ok(s)
 }
@@ -487,5 +500,10 @@ mod tests {
             "functions.coffer-mysql-single-user"
         )));
         assert!(toml::from_str::<RawConfig>(&text.replace("url", "uri")).is_err());
+        // https:// webhooks are accepted; a CA file must be readable PEM.
+        assert!(!bad(&text.replace("http://", "https://")));
+        assert!(bad(&format!(
+            "[secretsmanager]\nca-file = \"/nonexistent.pem\"\n{text}"
+        )));
     }
 }

@@ -3,19 +3,19 @@
 //! configured targets: the audit trail (as a CloudTrail `AwsServiceEvent` record) and
 //! webhooks from the configuration (`[[events.webhooks]]`).
 //!
-//! `publish` never blocks and never fails its caller: it queues the event on a bounded
-//! channel (dropping it, with a warning, if the queue is full) and one background task
-//! delivers it. Each webhook POST carries `X-Coffer-Timestamp` (Unix seconds) and
+//! `publish` never fails its caller: it writes the event to a durable queue in storage
+//! (table `event_outbox`) and wakes one background task, which delivers it; events and
+//! their retry state survive a restart. Each webhook POST carries `X-Coffer-Timestamp` (Unix seconds) and
 //! `X-Coffer-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>`, so the
 //! receiver can check the sender and reject replays; failed deliveries are retried a few
-//! times with backoff, then dropped with a warning.
+//! times with backoff (judged by the injected clock), then dropped with a warning.
 
 use crate::State;
 use bytes::Bytes;
 use coffer_audit::AuditEvent;
 use coffer_types::AccountId;
 use http_body_util::Full;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -23,8 +23,6 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-/// Events waiting for delivery; beyond this, new events are dropped.
-const QUEUE: usize = 4096;
 /// Attempts per webhook delivery, and the first wait between them (doubling).
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
@@ -56,17 +54,10 @@ pub struct Webhook {
     pub secret: String,
     /// Deliver only events whose `source` is this (e.g. `aws.ssm`); all when absent.
     pub source: Option<String>,
-    /// For an `https://` URL: the PEM file of the CAs to trust (default: the system bundle).
+    /// For an `https://` URL: a PEM file of CAs to trust in addition to the system's.
     #[serde(rename = "ca-file")]
     pub ca_file: Option<PathBuf>,
 }
-
-/// Where the system's CA bundle usually is (Debian/Ubuntu, Fedora/RHEL, Alpine/macOS).
-const SYSTEM_CA_BUNDLES: [&str; 3] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/cert.pem",
-];
 
 impl Webhook {
     /// Whether this webhook takes events from `source`.
@@ -74,22 +65,10 @@ impl Webhook {
         self.source.as_deref().is_none_or(|s| s == source)
     }
 
-    /// The TLS client configuration of an `https://` webhook (`None` for `http://`).
+    /// The TLS configuration of an `https://` webhook (`None` for `http://`): the system
+    /// CAs plus those of `ca-file`.
     pub fn tls(&self) -> Result<Option<Arc<rustls::ClientConfig>>, String> {
-        if !self.url.starts_with("https://") {
-            return Ok(None);
-        }
-        let ca = match &self.ca_file {
-            Some(p) => p.clone(),
-            None => SYSTEM_CA_BUNDLES
-                .iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-                .ok_or("no ca-file given and no system CA bundle found")?,
-        };
-        coffer_tls::client_config(&ca)
-            .map(Some)
-            .map_err(|e| e.to_string())
+        crate::outbound::tls_for(&self.url, self.ca_file.as_deref())
     }
 }
 
@@ -101,15 +80,15 @@ pub struct EventsConfig {
     pub webhooks: Vec<Webhook>,
 }
 
-/// The queue between publishers and the delivery task.
+/// Wakes the delivery task when an event was queued.
 pub struct Bus {
-    tx: mpsc::Sender<ServiceEvent>,
-    rx: Mutex<Option<mpsc::Receiver<ServiceEvent>>>,
+    tx: mpsc::Sender<()>,
+    rx: Mutex<Option<mpsc::Receiver<()>>>,
 }
 
 impl Default for Bus {
     fn default() -> Self {
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let (tx, rx) = mpsc::channel(1);
         Self {
             tx,
             rx: Mutex::new(Some(rx)),
@@ -117,11 +96,145 @@ impl Default for Bus {
     }
 }
 
-/// Queues `event` for delivery. Never blocks, never fails the caller.
+/// The durable queue: one record per event not yet fully delivered, keyed by the time it
+/// was published (so scans go oldest first).
+const OUTBOX: &str = "event_outbox";
+/// How often the delivery task looks at the queue (and renews its lease) at least.
+const POLL: Duration = Duration::from_secs(1);
+/// Events looked at per pass.
+const SCAN: usize = 256;
+const LEASE: &str = "event-delivery";
+
+/// A queued event: the EventBridge envelope, whether the audit trail still needs it, and
+/// the webhooks (by URL) still to deliver to with their retry state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Queued {
+    id: String,
+    source: String,
+    detail_type: String,
+    account: AccountId,
+    region: String,
+    time: OffsetDateTime,
+    body: Value,
+    trail_pending: bool,
+    pending: Vec<Pending>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    url: String,
+    /// Failed attempts so far.
+    attempts: u32,
+    /// Not before this time (by the injected clock).
+    next: OffsetDateTime,
+}
+
+/// Queues `event` for delivery: written to storage (table `event_outbox`) before this
+/// returns, so it survives a restart. Never fails the caller: if storage refuses the write,
+/// the event is dropped with an error in the log (the API call that caused it is in the
+/// audit trail).
 pub fn publish(state: &State, event: ServiceEvent) {
-    if let Err(e) = state.events.tx.try_send(event) {
-        tracing::warn!(error = %e, "event queue full or closed; event dropped");
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = state.clock.now();
+    let q = Queued {
+        body: envelope(&event, &id),
+        id,
+        source: event.source.to_owned(),
+        detail_type: event.detail_type,
+        account: event.account,
+        region: event.region,
+        time: event.time,
+        trail_pending: event.to_trail,
+        pending: state
+            .config
+            .events
+            .webhooks
+            .iter()
+            .filter(|h| h.wants(event.source))
+            .map(|h| Pending {
+                url: h.url.clone(),
+                attempts: 0,
+                next: now,
+            })
+            .collect(),
+    };
+    if !q.trail_pending && q.pending.is_empty() {
+        return;
     }
+    let key = format!("{:020}-{}", now.unix_timestamp_nanos().max(0), q.id);
+    let r = crate::blocking::run(|| {
+        coffer_storage::write(state.store.as_ref(), |t| put_queued(t, &key, &q))
+    });
+    match r {
+        Ok(()) => {
+            let _ = state.events.tx.try_send(());
+        }
+        Err(e) => tracing::error!(error = %e, "could not queue a service event; dropped"),
+    }
+}
+
+fn put_queued(
+    t: &mut dyn coffer_storage::Txn,
+    key: &str,
+    q: &Queued,
+) -> Result<(), coffer_storage::StorageError> {
+    let bytes =
+        serde_json::to_vec(q).map_err(|_| coffer_storage::StorageError::corrupt_record("event"))?;
+    t.put(OUTBOX, key.as_bytes(), &bytes)
+}
+
+/// Changes the queued record `key` with `f`, deleting it once nothing is left to do.
+fn update(
+    store: &dyn coffer_storage::Storage,
+    key: &str,
+    f: impl Fn(&mut Queued),
+) -> Result<(), coffer_storage::StorageError> {
+    coffer_storage::write(store, |t| {
+        let Some(bytes) = t.get(OUTBOX, key.as_bytes())? else {
+            return Ok(());
+        };
+        let Ok(mut q) = serde_json::from_slice::<Queued>(&bytes) else {
+            tracing::error!(%key, "unreadable queued event removed");
+            t.delete(OUTBOX, key.as_bytes())?;
+            return Ok(());
+        };
+        f(&mut q);
+        if !q.trail_pending && q.pending.is_empty() {
+            t.delete(OUTBOX, key.as_bytes())?;
+            Ok(())
+        } else {
+            put_queued(t, key, &q)
+        }
+    })
+}
+
+/// Records the outcome of one delivery attempt to `url`: done on success; otherwise
+/// retried after a doubling wait, and given up after `ATTEMPTS` attempts.
+fn record_attempt(
+    store: &dyn coffer_storage::Storage,
+    key: &str,
+    url: &str,
+    delivered: bool,
+    now: OffsetDateTime,
+) -> Result<(), coffer_storage::StorageError> {
+    update(store, key, |q| {
+        if delivered {
+            q.pending.retain(|p| p.url != url);
+            return;
+        }
+        for p in q.pending.iter_mut().filter(|p| p.url == url) {
+            p.attempts += 1;
+            let wait = FIRST_BACKOFF * 2u32.saturating_pow(p.attempts.saturating_sub(1));
+            p.next = now + wait;
+        }
+        q.pending.retain(|p| {
+            let keep = p.attempts < ATTEMPTS;
+            if !keep {
+                tracing::warn!(url = %p.url, event = %q.id, "event delivery failed; giving up");
+            }
+            keep
+        });
+    })
 }
 
 /// The EventBridge envelope of an event.
@@ -183,69 +296,138 @@ fn targets(hooks: &[Webhook]) -> Vec<Target> {
         .collect()
 }
 
-async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<ServiceEvent>) {
+/// Deliveries under way on this node, by queue key and URL.
+type InFlight = Arc<Mutex<std::collections::BTreeSet<String>>>;
+
+/// The delivery task: works through the queue when woken by `publish`, and at least once
+/// per `POLL`, so events queued before a restart (or left by a node that died) go out.
+/// With several nodes, the one holding the `event-delivery` lease delivers. Delivery is
+/// at least once: a receiver deduplicates by `X-Coffer-Event-Id`.
+async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<()>) {
     let targets = targets(&state.config.events.webhooks);
-    while let Some(event) = rx.recv().await {
-        let id = uuid::Uuid::new_v4().to_string();
-        let body = envelope(&event, &id);
-        if event.to_trail
-            && let Err(e) = state.audit.append(audit_record(&event, &body)).await
-        {
-            tracing::error!(error = %e, "could not record a service event in the audit trail");
+    let in_flight = InFlight::default();
+    loop {
+        if let Err(e) = pass(&state, &targets, &in_flight).await {
+            tracing::warn!(error = %e, "event delivery pass failed");
         }
-        let bytes = Bytes::from(body.to_string());
-        for target in targets.iter().filter(|t| t.hook.wants(event.source)) {
-            // Each delivery retries on its own, so a slow receiver delays no other.
-            let clock = state.clock.clone();
-            let (target, id, bytes) = (target.clone(), id.clone(), bytes.clone());
-            tokio::spawn(deliver(target, id, bytes, clock, FIRST_BACKOFF));
+        tokio::select! {
+            woken = rx.recv() => {
+                if woken.is_none() {
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+            _ = tokio::time::sleep(POLL) => {}
         }
     }
+}
+
+async fn pass(
+    state: &Arc<State>,
+    targets: &[Target],
+    in_flight: &InFlight,
+) -> Result<(), coffer_storage::StorageError> {
+    let now = state.clock.now();
+    let store = state.store.as_ref();
+    let mine = crate::blocking::run(|| {
+        crate::scheduler::acquire_lease(store, &state.node_id, LEASE, POLL, now)
+    })?;
+    if !mine {
+        return Ok(());
+    }
+    let entries =
+        crate::blocking::run(|| coffer_storage::read(store, |t| t.scan(OUTBOX, b"", None, SCAN)))?;
+    for (k, v) in entries {
+        let key = String::from_utf8_lossy(&k).into_owned();
+        let Ok(q) = serde_json::from_slice::<Queued>(&v) else {
+            crate::blocking::run(|| update(store, &key, |_| {}))?;
+            continue;
+        };
+        if q.trail_pending {
+            match state.audit.append(audit_record(&q)).await {
+                Ok(_) => crate::blocking::run(|| update(store, &key, |q| q.trail_pending = false))?,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not record a service event in the audit trail")
+                }
+            }
+        }
+        let body = Bytes::from(q.body.to_string());
+        for p in q.pending.iter().filter(|p| p.next <= now) {
+            let Some(target) = targets.iter().find(|t| t.hook.url == p.url) else {
+                // The webhook left the configuration since the event was queued.
+                let url = p.url.clone();
+                crate::blocking::run(|| {
+                    update(store, &key, |q| q.pending.retain(|x| x.url != url))
+                })?;
+                continue;
+            };
+            let flight = format!("{key} {}", p.url);
+            let fresh = in_flight
+                .lock()
+                .map(|mut s| s.insert(flight.clone()))
+                .unwrap_or(false);
+            if !fresh {
+                continue;
+            }
+            // Each delivery runs on its own, so a slow receiver delays no other.
+            let (st, target, id, body, key, url, flights) = (
+                state.clone(),
+                target.clone(),
+                q.id.clone(),
+                body.clone(),
+                key.clone(),
+                p.url.clone(),
+                in_flight.clone(),
+            );
+            tokio::spawn(async move {
+                let ok = attempt(&target, &id, body, &st.clock).await;
+                let now = st.clock.now();
+                let r =
+                    crate::blocking::run(|| record_attempt(st.store.as_ref(), &key, &url, ok, now));
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "could not record an event delivery");
+                }
+                if let Ok(mut s) = flights.lock() {
+                    s.remove(&flight);
+                }
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The CloudTrail record of an event: an `AwsServiceEvent` by the service itself, the
 /// EventBridge event as its `serviceEventDetails`-like payload in `responseElements`.
-fn audit_record(e: &ServiceEvent, body: &Value) -> AuditEvent {
+fn audit_record(e: &Queued) -> AuditEvent {
     let service = format!("{}.amazonaws.com", e.source.trim_start_matches("aws."));
     let name = e.detail_type.replace(' ', "");
     AuditEvent::service_event(&service, &name, &e.region, e.account, e.time)
-        .with_response(body.clone())
+        .with_response(e.body.clone())
 }
 
-/// Delivers one event to one webhook, retrying failures with doubling waits; true once
-/// the receiver accepted it.
-async fn deliver(
-    target: Target,
-    id: String,
+/// One delivery attempt of one event to one webhook; true if the receiver accepted it.
+async fn attempt(
+    target: &Target,
+    id: &str,
     body: Bytes,
-    clock: coffer_types::SharedClock,
-    first_backoff: Duration,
+    clock: &coffer_types::SharedClock,
 ) -> bool {
     let url = &target.hook.url;
-    let mut wait = first_backoff;
-    for attempt in 1..=ATTEMPTS {
-        let timestamp = clock.now().unix_timestamp().to_string();
-        let req = request(&target.hook, &id, &timestamp, body.clone());
-        let sent = match req {
-            Ok(req) => send(req, target.tls.clone()).await,
-            Err(e) => Err(e),
-        };
-        match sent {
-            Ok(status) if status.is_success() => return true,
-            Ok(status) if attempt == ATTEMPTS => {
-                tracing::warn!(%url, %status, "event delivery refused; giving up");
-            }
-            Err(e) if attempt == ATTEMPTS => {
-                tracing::warn!(%url, error = %e, "event delivery failed; giving up");
-            }
-            _ => {
-                tracing::debug!(%url, attempt, "event delivery failed; retrying");
-                tokio::time::sleep(wait).await;
-                wait *= 2;
-            }
+    let timestamp = clock.now().unix_timestamp().to_string();
+    let sent = match request(&target.hook, id, &timestamp, body) {
+        Ok(req) => crate::outbound::send(req, target.tls.clone(), TIMEOUT).await,
+        Err(e) => Err(e),
+    };
+    match sent {
+        Ok(status) if status.is_success() => true,
+        Ok(status) => {
+            tracing::debug!(%url, %status, "event delivery refused");
+            false
+        }
+        Err(e) => {
+            tracing::debug!(%url, error = %e, "event delivery failed");
+            false
         }
     }
-    false
 }
 
 fn request(
@@ -267,65 +449,6 @@ fn request(
         .header("x-coffer-timestamp", timestamp)
         .header("x-coffer-signature", sig)
         .body(Full::new(body))
-        .map_err(|e| e.to_string())
-}
-
-/// Sends `req` over plain HTTP, or over TLS with `tls`; the response status.
-async fn send(
-    req: http::Request<Full<Bytes>>,
-    tls: Option<Arc<rustls::ClientConfig>>,
-) -> Result<http::StatusCode, String> {
-    let exchange = async {
-        match tls {
-            None => {
-                use hyper_util::client::legacy::Client;
-                let client: Client<_, Full<Bytes>> =
-                    Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-                client
-                    .request(req)
-                    .await
-                    .map(|r| r.status())
-                    .map_err(|e| e.to_string())
-            }
-            Some(config) => send_tls(req, config).await,
-        }
-    };
-    tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| "timed out".to_string())?
-}
-
-async fn send_tls(
-    mut req: http::Request<Full<Bytes>>,
-    config: Arc<rustls::ClientConfig>,
-) -> Result<http::StatusCode, String> {
-    let uri = req.uri().clone();
-    let host = uri
-        .host()
-        .ok_or("no host in the URL")?
-        .trim_matches(['[', ']']);
-    let port = uri.port_u16().unwrap_or(443);
-    let name =
-        rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
-    let tcp = tokio::net::TcpStream::connect((host, port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let stream = coffer_tls::tokio_rustls::TlsConnector::from(config)
-        .connect(name, tcp)
-        .await
-        .map_err(|e| e.to_string())?;
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    // On a connection of its own, the request names only the path.
-    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    *req.uri_mut() = path.parse().map_err(|e| format!("{e}"))?;
-    sender
-        .send_request(req)
-        .await
-        .map(|r| r.status())
         .map_err(|e| e.to_string())
 }
 
@@ -384,19 +507,71 @@ mod tests {
         ))
     }
 
+    fn queued(url: &str, now: OffsetDateTime) -> Queued {
+        Queued {
+            id: "id".into(),
+            source: "aws.ssm".into(),
+            detail_type: "Parameter Store Change".into(),
+            account: "111122223333".parse().unwrap(),
+            region: "us-east-1".into(),
+            time: now,
+            body: json!({}),
+            trail_pending: false,
+            pending: vec![Pending {
+                url: url.into(),
+                attempts: 0,
+                next: now,
+            }],
+        }
+    }
+
+    fn stored(store: &dyn coffer_storage::Storage, key: &str) -> Option<Queued> {
+        coffer_storage::read(store, |t| t.get(OUTBOX, key.as_bytes()))
+            .unwrap()
+            .map(|b| serde_json::from_slice(&b).unwrap())
+    }
+
+    /// Attempts and their bookkeeping in the durable queue: a failure is retried after a
+    /// doubling wait, success removes the event, and after `ATTEMPTS` failures it is
+    /// given up.
     #[tokio::test]
     async fn failed_deliveries_are_retried_then_given_up() {
-        let fast = Duration::from_millis(10);
+        let dir = tempfile::tempdir().unwrap();
+        let store = coffer_storage::open_embedded(&dir.path().join("db")).unwrap();
+        let now = time::macros::datetime!(2026-01-01 0:00 UTC);
         let body = Bytes::from_static(b"{}");
         let (url, seen) = receiver(vec![500, 503, 200]).await;
-        assert!(deliver(plain(url), "id".into(), body.clone(), clock(), fast).await);
+        let key = "k1";
+        coffer_storage::write(store.as_ref(), |t| put_queued(t, key, &queued(&url, now))).unwrap();
+        let target = plain(url.clone());
+        let mut t = now;
+        for i in 1..=3u32 {
+            let ok = attempt(&target, "id", body.clone(), &clock()).await;
+            assert_eq!(ok, i == 3);
+            record_attempt(store.as_ref(), key, &url, ok, t).unwrap();
+            if let Some(q) = stored(store.as_ref(), key) {
+                let wait = FIRST_BACKOFF * 2u32.pow(i - 1);
+                assert_eq!(q.pending[0].attempts, i);
+                assert_eq!(q.pending[0].next, t + wait);
+            }
+            t += time::Duration::seconds(10);
+        }
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 3);
+        assert!(stored(store.as_ref(), key).is_none(), "delivered: removed");
+
         let (url, seen) = receiver(vec![500; ATTEMPTS as usize]).await;
-        assert!(!deliver(plain(url), "id".into(), body, clock(), fast).await);
+        coffer_storage::write(store.as_ref(), |t| put_queued(t, "k2", &queued(&url, now))).unwrap();
+        let target = plain(url.clone());
+        for _ in 0..ATTEMPTS {
+            assert!(stored(store.as_ref(), "k2").is_some());
+            let ok = attempt(&target, "id", body.clone(), &clock()).await;
+            record_attempt(store.as_ref(), "k2", &url, ok, now).unwrap();
+        }
         assert_eq!(
             seen.load(std::sync::atomic::Ordering::SeqCst),
             ATTEMPTS as usize
         );
+        assert!(stored(store.as_ref(), "k2").is_none(), "given up: removed");
     }
 
     /// Keys in the clear: the test's certificates protect nothing.
@@ -459,8 +634,7 @@ mod tests {
             hook: h,
         };
         let body = Bytes::from_static(b"{}");
-        let fast = Duration::from_millis(10);
-        assert!(deliver(target, "id".into(), body.clone(), clock(), fast).await);
+        assert!(attempt(&target, "id", body.clone(), &clock()).await);
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
         // Another CA's certificate is refused: the handshake fails, nothing is delivered.
         let other = tempfile::tempdir().unwrap();
@@ -472,7 +646,7 @@ mod tests {
             tls: h.tls().unwrap(),
             hook: h,
         };
-        assert!(!deliver(target, "id".into(), body, clock(), fast).await);
+        assert!(!attempt(&target, "id", body, &clock()).await);
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 

@@ -12,6 +12,7 @@ pub mod events;
 pub mod fsutil;
 pub mod identity;
 pub mod metrics;
+pub mod outbound;
 mod pipeline;
 mod record;
 pub mod record_cache;
@@ -42,6 +43,8 @@ pub struct State {
     pub kms_keys: Arc<services::kms::KeyCache>,
     pub barrier: Arc<Barrier>,
     pub clock: SharedClock,
+    /// Randomness for scheduling decisions (rotation windows); seeded with `--test-clock`.
+    pub random: coffer_types::SharedRandom,
     /// Present only with `--test-clock`: the same clock as `clock`, movable by tests.
     pub test_clock: Option<Arc<AdjustableClock>>,
     pub audit: Arc<AuditLog>,

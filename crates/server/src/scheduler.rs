@@ -4,18 +4,24 @@
 //! storage (table `leases`), so with several nodes on one PostgreSQL database only one
 //! runs a given job; the lease expires on its own if that node dies. Due-ness is judged by
 //! the injected clock, so tests move time instead of sleeping.
+//!
+//! Jobs run concurrently, each on a blocking thread of its own: a slow job (a rotation
+//! waiting on a webhook) delays no other. A job still running when it falls due again is
+//! not started a second time on this node.
 
 use crate::State;
 use coffer_storage::{Storage, StorageError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use time::OffsetDateTime;
 
 const LEASES: &str = "leases";
 
-/// A job body. Runs on a blocking thread; returns a short failure description on error.
-pub type JobFn = Arc<dyn Fn(&State) -> Result<(), String> + Send + Sync>;
+/// A job body. Runs on a blocking thread (inside the runtime, so it may hand work of its
+/// own to `spawn_blocking`); returns a short failure description on error.
+pub type JobFn = Arc<dyn Fn(&Arc<State>) -> Result<(), String> + Send + Sync>;
 
 #[derive(Clone)]
 pub struct Job {
@@ -86,13 +92,21 @@ pub async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut interval = tokio::time::interval(tick);
+    let running: Vec<Arc<AtomicBool>> = jobs.iter().map(|_| Arc::default()).collect();
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             _ = interval.tick() => {}
         }
-        for job in &jobs {
-            run_once(&state, job).await;
+        for (job, busy) in jobs.iter().zip(&running) {
+            if busy.swap(true, Ordering::AcqRel) {
+                continue; // still running from an earlier tick
+            }
+            let (st, j, busy) = (state.clone(), job.clone(), busy.clone());
+            tokio::spawn(async move {
+                run_once(&st, &j).await;
+                busy.store(false, Ordering::Release);
+            });
         }
     }
 }
@@ -119,7 +133,7 @@ pub fn foundation_jobs() -> Vec<Job> {
     let mut jobs = vec![Job {
         name: "expired-sessions",
         every: Duration::from_secs(600),
-        run: Arc::new(purge_expired_sessions),
+        run: Arc::new(|s: &Arc<State>| purge_expired_sessions(s)),
     }];
     jobs.extend(crate::services::kms::jobs::jobs());
     jobs.extend(crate::services::secretsmanager::jobs::jobs());

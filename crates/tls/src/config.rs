@@ -1,7 +1,8 @@
 //! The rustls server configuration coffer uses for every TLS listener, and the client
-//! configuration of its own outgoing connections (event webhooks).
+//! configurations of its own outgoing connections (event webhooks, rotation webhooks,
+//! databases reached by the built-in rotators).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::pki_types::CertificateDer;
 use rustls::version::{TLS12, TLS13};
@@ -33,6 +34,36 @@ pub fn client_config(ca_file: &std::path::Path) -> Result<Arc<ClientConfig>, Tls
     let mut roots = RootCertStore::empty();
     for c in certs {
         roots.add(c)?;
+    }
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(&[&TLS13, &TLS12])?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The operating system's trusted CAs (rustls-native-certs: `SSL_CERT_FILE` /
+/// `SSL_CERT_DIR`, else the platform's bundle), read once per process. Certificates the
+/// system store holds but webpki cannot use are skipped; an unreadable store is empty.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// A client config trusting the system's CAs plus, when given, the certificates of the PEM
+/// file `extra_ca` (TLS 1.2 and 1.3, the aws-lc-rs provider). For coffer's outgoing
+/// connections to endpoints that may use a public or a private CA (rotation webhooks,
+/// databases); the extra file is how an operator adds a private CA.
+pub fn client_config_with_system_roots(
+    extra_ca: Option<&std::path::Path>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    // Some system bundles carry certificates webpki refuses (old v1 roots); skip those.
+    roots.add_parsable_certificates(system_roots().iter().cloned());
+    if let Some(path) = extra_ca {
+        for c in crate::material::parse_certs(path, &crate::fsio::read(path)?)? {
+            roots.add(c)?;
+        }
     }
     let config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&TLS13, &TLS12])?

@@ -22,7 +22,7 @@ pub use accept::{
     Conn, FIRST_BYTE_TIMEOUT, HANDSHAKE_TIMEOUT, PlainHttpPolicy, accept, accept_with_timeouts,
 };
 pub use ca::load_or_generate;
-pub use config::{ALPN_PROTOCOLS, client_config, server_config};
+pub use config::{ALPN_PROTOCOLS, client_config, client_config_with_system_roots, server_config};
 pub use error::{SealError, TlsError};
 pub use material::{Origin, TlsMaterial, load_pem};
 pub use sealer::KeySealer;

@@ -6,8 +6,10 @@ mod arn;
 mod clock;
 mod ids;
 mod principal;
+mod random;
 
 pub use arn::{Arn, ArnError};
 pub use clock::{AdjustableClock, Clock, ManualClock, SharedClock, SystemClock};
 pub use ids::{AccountId, AccountIdError, Region, RegionError};
 pub use principal::{Principal, PrincipalKind, RequestContext};
+pub use random::{Random, SeededRandom, SharedRandom};

@@ -1520,3 +1520,76 @@ async fn policy_validation() {
         [("NoChangeNotification".into(), "Pending".into())]
     );
 }
+
+/// The event queue is durable: an event whose webhook was down when the server was killed
+/// (SIGKILL, nothing flushed on the way out) is delivered after the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undelivered_events_survive_a_restart() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("coffer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[events.webhooks]]\nurl = \"http://127.0.0.1:{port}/hook\"\nsecret = \"whsec-2\"\nsource = \"aws.ssm\"\n"
+        ),
+    )
+    .unwrap();
+    let mut s = TestServer::start_with(&["--config", config.to_str().unwrap()]);
+    s.ssm(&s.admin)
+        .put_parameter()
+        .name("/durable/p")
+        .value("v")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    // Nobody listens on the webhook's port yet: the first attempt fails. Kill at once,
+    // well before the retries (0.5 s, 1 s, 2 s apart) run out.
+    s.kill9();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.restart();
+    let request = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = sock.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "connection closed mid-request");
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).to_string();
+            if let Some(i) = text.find("\r\n\r\n") {
+                let len: usize = text[..i]
+                    .to_lowercase()
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
+                    .unwrap_or(0);
+                if buf.len() >= i + 4 + len {
+                    sock.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await
+                    .unwrap();
+                    return text;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the queued event was not delivered after the restart");
+    assert!(
+        request.to_lowercase().contains("x-coffer-event-id:"),
+        "{request}"
+    );
+    assert!(request.contains("Parameter Store Change"), "{request}");
+    assert!(request.contains("/durable/p"), "{request}");
+}

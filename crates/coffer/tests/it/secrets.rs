@@ -1156,6 +1156,21 @@ async fn serve_hook(
     secret: Vec<u8>,
     fail_step: Option<&'static str>,
 ) -> Hook {
+    serve_hook_tls(port, client, secret, fail_step, None).await
+}
+
+trait HookStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> HookStream for T {}
+
+/// `serve_hook`, over TLS when `tls` is given; a client that refuses the certificate is
+/// recorded as the step `TLS-REFUSED`.
+async fn serve_hook_tls(
+    port: u16,
+    client: Client,
+    secret: Vec<u8>,
+    fail_step: Option<&'static str>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Hook {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
@@ -1164,7 +1179,22 @@ async fn serve_hook(
     let seen = steps.clone();
     tokio::spawn(async move {
         loop {
-            let (mut sock, _) = listener.accept().await.unwrap();
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut sock: Box<dyn HookStream> = match &tls {
+                None => Box::new(tcp),
+                Some(cfg) => {
+                    match tokio_rustls::TlsAcceptor::from(cfg.clone())
+                        .accept(tcp)
+                        .await
+                    {
+                        Ok(t) => Box::new(t),
+                        Err(_) => {
+                            seen.lock().unwrap().push("TLS-REFUSED".to_owned());
+                            continue;
+                        }
+                    }
+                }
+            };
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             let (head, body) = loop {
@@ -1335,9 +1365,24 @@ async fn rotation_through_a_webhook() {
     assert!(d.next_rotation_date().is_some());
     assert_eq!(d.version_ids_to_stages().unwrap()[T2], ["AWSCURRENT"]);
 
-    // The schedule: ten days later the scheduler rotates again by itself.
+    // The schedule: AWS rotates at some time in the window of the day ten days on
+    // (midnight to midnight UTC); NextRotationDate is the second coffer drew, and the
+    // scheduler rotates by itself once the clock reaches it.
+    let last = d.last_rotated_date().unwrap().secs();
+    let next = d.next_rotation_date().unwrap().secs();
+    let window_start = (last / DAY as i64 + 10) * DAY as i64;
+    assert!(
+        (window_start..window_start + DAY as i64).contains(&next),
+        "{next} is not in the window opening at {window_start}"
+    );
     hook.steps.lock().unwrap().clear();
-    s.advance(10 * DAY + 120).await;
+    s.advance((next - last) as u64 - 120).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(
+        hook.steps.lock().unwrap().is_empty(),
+        "rotated before NextRotationDate"
+    );
+    s.advance(240).await;
     let mut rotated = false;
     for _ in 0..100 {
         if hook.steps.lock().unwrap().len() == 4
@@ -1437,6 +1482,255 @@ async fn failed_rotation_leaves_current_untouched() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(found, "no RotationFailed event");
+}
+
+/// Keys in the clear: the test's certificates protect nothing.
+struct NoSeal;
+impl coffer_tls::KeySealer for NoSeal {
+    fn seal(&self, _purpose: &str, plaintext: &[u8]) -> Vec<u8> {
+        plaintext.to_vec()
+    }
+    fn open(
+        &self,
+        _purpose: &str,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, coffer_tls::SealError> {
+        Ok(zeroize::Zeroizing::new(sealed.to_vec()))
+    }
+}
+
+/// A local CA (coffer_tls) in `dir`: the hook's server configuration and the CA file.
+fn hook_ca(dir: &std::path::Path) -> (Arc<rustls::ServerConfig>, std::path::PathBuf) {
+    let now = time::macros::datetime!(2026-01-01 0:00 UTC);
+    let m = coffer_tls::load_or_generate(dir, &[], now, &NoSeal).unwrap();
+    (
+        coffer_tls::server_config(&m).unwrap(),
+        m.ca_cert_path().unwrap().to_path_buf(),
+    )
+}
+
+/// A server whose `hook` function is `https://127.0.0.1:<port>/`, trusting `ca_file`.
+fn server_with_https_hook(
+    dir: &std::path::Path,
+    port: u16,
+    secret: &[u8],
+    ca_file: &std::path::Path,
+) -> TestServer {
+    let secret_file = dir.join("hook.secret");
+    std::fs::write(&secret_file, secret).unwrap();
+    let config = dir.join("coffer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[secretsmanager]\nca-file = \"{}\"\n[secretsmanager.rotation-functions.hook]\nurl = \"https://127.0.0.1:{port}/\"\nsigning-secret-file = \"{}\"\n",
+            ca_file.display(),
+            secret_file.display()
+        ),
+    )
+    .unwrap();
+    TestServer::start_with(&["--config", config.to_str().unwrap()])
+}
+
+/// An https:// rotation webhook whose certificate chains to `[secretsmanager] ca-file`
+/// rotates; one whose certificate comes from another CA is refused at the handshake
+/// (nothing is sent), the rotation fails with that reason and AWSCURRENT stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_through_an_https_webhook() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (hook_tls, ca) = hook_ca(&tmp.path().join("hook-ca"));
+    let secret = b"https-hook-secret".to_vec();
+    let port = free_port();
+    let s = server_with_https_hook(tmp.path(), port, &secret, &ca);
+    let c = sm(&s, &s.admin);
+    let hook = serve_hook_tls(port, c.clone(), secret.clone(), None, Some(hook_tls)).await;
+    let lambda = format!("arn:aws:lambda:{REGION}:{}:function:hook", s.account);
+    c.create_secret()
+        .name("tls")
+        .secret_string("original")
+        .send()
+        .await
+        .unwrap();
+    c.rotate_secret()
+        .secret_id("tls")
+        .rotation_lambda_arn(&lambda)
+        .client_request_token(T2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        *hook.steps.lock().unwrap(),
+        ["createSecret", "setSecret", "testSecret", "finishSecret"]
+    );
+    assert_eq!(current(&c, "tls").await, format!("rotated-{T2}"));
+
+    // The same hook behind a certificate of a CA coffer does not trust.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let (_, other_ca) = hook_ca(&tmp2.path().join("other-ca"));
+    let (hook_tls, _) = hook_ca(&tmp.path().join("hook-ca"));
+    let port2 = free_port();
+    let s2 = server_with_https_hook(tmp2.path(), port2, &secret, &other_ca);
+    let c2 = sm(&s2, &s2.admin);
+    let hook2 = serve_hook_tls(port2, c2.clone(), secret, None, Some(hook_tls)).await;
+    c2.create_secret()
+        .name("tls")
+        .secret_string("keep")
+        .send()
+        .await
+        .unwrap();
+    c2.rotate_secret()
+        .secret_id("tls")
+        .rotation_lambda_arn(lambda.replace(&s.account.to_string(), &s2.account.to_string()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(*hook2.steps.lock().unwrap(), ["TLS-REFUSED"]);
+    assert_eq!(current(&c2, "tls").await, "keep");
+    let reason = rotation_failure(&s2).await;
+    assert!(
+        reason.contains("createSecret") && reason.contains("certificate"),
+        "{reason}"
+    );
+}
+
+/// A rotation function that accepts connections and never answers; counts them.
+async fn serve_hung_hook(port: u16) -> Arc<std::sync::atomic::AtomicUsize> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (sock, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(sock);
+        }
+    });
+    seen
+}
+
+/// Scheduled work runs concurrently: while one secret's rotation function hangs (a step
+/// may take 60 s), another secret's scheduled rotation completes and the purge job removes
+/// a secret whose recovery window ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_rotation_blocks_no_other_job() {
+    use aws_sdk_secretsmanager::types::RotationRulesType;
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = b"hook-secret".to_vec();
+    let (good, hung) = (free_port(), free_port());
+    let secret_file = tmp.path().join("hook.secret");
+    std::fs::write(&secret_file, &secret).unwrap();
+    let config = tmp.path().join("coffer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[secretsmanager.rotation-functions.hook]\nurl = \"http://127.0.0.1:{good}/\"\nsigning-secret-file = \"{f}\"\n\
+             [secretsmanager.rotation-functions.hung]\nurl = \"http://127.0.0.1:{hung}/\"\nsigning-secret-file = \"{f}\"\n",
+            f = secret_file.display()
+        ),
+    )
+    .unwrap();
+    let s = TestServer::start_with(&["--config", config.to_str().unwrap()]);
+    let c = sm(&s, &s.admin);
+    let hook = serve_hook(good, c.clone(), secret, None).await;
+    let hung_seen = serve_hung_hook(hung).await;
+    let arn = |f: &str| format!("arn:aws:lambda:{REGION}:{}:function:{f}", s.account);
+    // "a-stuck" sorts (and is scanned) before "b-fine".
+    for (name, function) in [("a-stuck", "hung"), ("b-fine", "hook")] {
+        c.create_secret()
+            .name(name)
+            .secret_string("v1")
+            .send()
+            .await
+            .unwrap();
+        c.rotate_secret()
+            .secret_id(name)
+            .rotation_lambda_arn(arn(function))
+            .rotate_immediately(false)
+            .rotation_rules(
+                RotationRulesType::builder()
+                    .automatically_after_days(1)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    c.create_secret()
+        .name("c-gone")
+        .secret_string("x")
+        .send()
+        .await
+        .unwrap();
+    c.delete_secret()
+        .secret_id("c-gone")
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+
+    // Both rotations fall due: the hung one holds its createSecret, the other completes.
+    s.advance(2 * DAY + 120).await;
+    let mut rotated = false;
+    for _ in 0..100 {
+        if current(&c, "b-fine").await != "v1" {
+            rotated = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        rotated,
+        "b-fine did not rotate: {:?}",
+        hook.steps.lock().unwrap()
+    );
+    assert_eq!(hung_seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(current(&c, "a-stuck").await, "v1");
+
+    // The recovery window ends while the hung step is still waiting: the purge runs.
+    s.advance(6 * DAY).await;
+    let mut purged = false;
+    for _ in 0..100 {
+        let r = c.describe_secret().secret_id("c-gone").send().await;
+        if r.is_err_and(|e| code(&e) == "ResourceNotFoundException") {
+            purged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(purged, "the purge job was held up");
+    assert_eq!(
+        hung_seen.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the hung rotation was not started twice"
+    );
+}
+
+/// The error message of the first RotationFailed event in the trail.
+async fn rotation_failure(s: &TestServer) -> String {
+    let ct = s.cloudtrail(&s.admin);
+    for _ in 0..50 {
+        let ev = ct
+            .lookup_events()
+            .lookup_attributes(
+                aws_sdk_cloudtrail::types::LookupAttribute::builder()
+                    .attribute_key(aws_sdk_cloudtrail::types::LookupAttributeKey::EventName)
+                    .attribute_value("RotationFailed")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        if let Some(e) = ev.events().first() {
+            let raw: serde_json::Value =
+                serde_json::from_str(e.cloud_trail_event().unwrap()).unwrap();
+            return raw["errorMessage"].as_str().unwrap_or_default().to_owned();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no RotationFailed event");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ pub fn jobs() -> Vec<Job> {
     vec![Job {
         name: "kms-maintenance",
         every: Duration::from_secs(60),
-        run: Arc::new(|s: &State| {
+        run: Arc::new(|s: &Arc<State>| {
             let now = s.clock.now();
             let n = coffer_storage::write(s.store.as_ref(), |t| maintain(t, s, now))
                 .map_err(|e: KmsError| e.to_string())?;

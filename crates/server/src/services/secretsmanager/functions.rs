@@ -4,15 +4,15 @@
 //! "ClientRequestToken"}`. Headers `X-Coffer-Timestamp` (Unix seconds) and
 //! `X-Coffer-Signature` (`v1=` + hex HMAC-SHA256 over `<timestamp>.<body>` under the
 //! function's signing secret) let the receiver check that coffer sent it and when.
-//! A 2xx answer means the step succeeded.
+//! A 2xx answer means the step succeeded. `https://` webhooks are verified against the
+//! system's CAs plus `[secretsmanager] ca-file` (through `crate::outbound`, the client event
+//! webhooks use too); an untrusted certificate fails the step before anything is sent.
 
 use super::error::{SmError, invalid_param};
 use crate::State;
 use crate::config::RotationWebhook;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -108,19 +108,11 @@ pub fn invoke(
         )
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| format!("bad webhook request: {e}"))?;
+    let tls = crate::outbound::tls_for(&f.url, state.config.secretsmanager.ca_file.as_deref())?;
     let handle = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
-    let status = crate::blocking::run(|| {
-        handle.block_on(async {
-            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-            let resp = tokio::time::timeout(STEP_TIMEOUT, client.request(req))
-                .await
-                .map_err(|_| "webhook timed out".to_owned())?
-                .map_err(|e| format!("webhook unreachable: {e}"))?;
-            let status = resp.status();
-            let _ = resp.into_body().collect().await;
-            Ok::<_, String>(status)
-        })
-    })?;
+    let status =
+        crate::blocking::run(|| handle.block_on(crate::outbound::send(req, tls, STEP_TIMEOUT)))
+            .map_err(|e| format!("{step}: the rotation function is unreachable: {e}"))?;
     if status.is_success() {
         Ok(())
     } else {

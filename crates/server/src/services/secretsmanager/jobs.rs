@@ -1,36 +1,94 @@
 //! Secrets Manager's scheduled work, judged by the injected clock: purging secrets whose
 //! recovery window has ended (record and every version), and running due rotations.
+//!
+//! Two jobs, so a rotation waiting on a slow rotation function never holds up purging;
+//! and each due rotation runs on a blocking thread of its own, so one hung webhook (up to
+//! 60 s a step) delays no other secret. A rotation is claimed before it runs: its
+//! `NextRotationDate` moves to the next window in storage first (`run_scheduled`), so
+//! neither this node's next tick nor another node that takes the job's lease starts it
+//! again; and a rotation still running when its next window comes is not started twice
+//! on its node.
 
 use super::error::SmError;
 use super::rotation;
 use super::store::{self, SecretRecord};
 use crate::State;
 use crate::scheduler::Job;
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
 
 pub fn jobs() -> Vec<Job> {
-    vec![Job {
-        name: "secretsmanager-maintenance",
-        every: Duration::from_secs(60),
-        run: Arc::new(|s: &State| maintain(s).map_err(|e| e.to_string())),
-    }]
+    vec![
+        Job {
+            name: "secretsmanager-purge",
+            every: Duration::from_secs(60),
+            run: Arc::new(|s: &Arc<State>| purge(s).map(|_| ()).map_err(|e| e.to_string())),
+        },
+        Job {
+            name: "secretsmanager-rotation",
+            every: Duration::from_secs(60),
+            run: Arc::new(|s: &Arc<State>| start_due_rotations(s).map_err(|e| e.to_string())),
+        },
+    ]
 }
 
-/// One scan of the secrets table: purge what is due, then rotate what is due (outside the
-/// transaction: rotation calls the function, which calls back into coffer).
-pub fn maintain(state: &State) -> Result<(), SmError> {
+/// Removes the secrets whose recovery window has ended.
+pub fn purge(state: &State) -> Result<usize, SmError> {
     let now = state.clock.now();
     let purged = coffer_storage::write(state.store.as_ref(), |t| purge_due(t, now))?;
     if purged > 0 {
         tracing::info!(count = purged, "purged deleted secrets");
     }
+    Ok(purged)
+}
+
+/// Starts every due rotation on a thread of its own (outside any transaction: rotation
+/// calls the function, which calls back into coffer) and returns without waiting. A
+/// secret whose previous rotation is still running on this node is left alone.
+pub fn start_due_rotations(state: &Arc<State>) -> Result<(), SmError> {
+    let now = state.clock.now();
     let all = coffer_storage::read(state.store.as_ref(), |t| store::scan_secrets(t, ""))?;
-    for s in all.iter().filter(|s| rotation::due(s, now)) {
-        rotation::run_scheduled(state, s, now);
+    let handle = tokio::runtime::Handle::try_current().ok();
+    for s in all.into_iter().filter(|s| rotation::due(s, now)) {
+        let Some(claim) = InFlight::claim(state, &s) else {
+            continue;
+        };
+        let st = state.clone();
+        let work = move || {
+            rotation::run_scheduled(&st, &s, now);
+            drop(claim);
+        };
+        match &handle {
+            Some(h) => {
+                h.spawn_blocking(work);
+            }
+            None => work(),
+        }
     }
     Ok(())
+}
+
+/// Rotations running on this node, by node and secret; an entry lives as long as its
+/// `InFlight` value.
+static RUNNING: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+struct InFlight(String);
+
+impl InFlight {
+    fn claim(state: &State, s: &SecretRecord) -> Option<Self> {
+        let key = format!("{}/{}", state.node_id, s.storage_key());
+        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+        running.insert(key.clone()).then_some(InFlight(key))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+        running.remove(&self.0);
+    }
 }
 
 fn purge_due(t: &mut dyn coffer_storage::Txn, now: OffsetDateTime) -> Result<usize, SmError> {

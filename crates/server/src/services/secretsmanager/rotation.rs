@@ -66,12 +66,43 @@ pub fn schedule_of(r: &RotationRules) -> Result<Option<Schedule>, SmError> {
     Ok(s)
 }
 
-/// The next rotation after `from` under the secret's rules.
-pub fn next_rotation(r: &RotationRules, from: OffsetDateTime) -> Option<OffsetDateTime> {
-    schedule_of(r)
-        .ok()
-        .flatten()
-        .and_then(|s| s.next_after(from))
+/// The rotation window that opens after `from`: its start and length, as AWS defines them.
+/// It opens when the schedule fires; `rate(N days)` and `AutomaticallyAfterDays` fire at
+/// midnight UTC of the day the rotation falls due, `rate(N hours)` on the hour. It lasts
+/// `Duration`, or without one: one hour for a schedule in hours, until the end of the UTC
+/// day for a schedule in days (a schedule that fires at most daily).
+pub fn window_after(r: &RotationRules, from: OffsetDateTime) -> Option<(OffsetDateTime, Duration)> {
+    let s = schedule_of(r).ok().flatten()?;
+    let daily = s.min_gap() >= Duration::days(1);
+    let start = match &s {
+        Schedule::Every(d) if daily => (from + *d).date().midnight().assume_utc(),
+        Schedule::Every(d) => {
+            let t = from + *d;
+            t.date().with_hms(t.hour(), 0, 0).ok()?.assume_utc()
+        }
+        Schedule::Cron(_) => s.next_after(from)?,
+    };
+    let len = match &r.duration {
+        Some(w) => schedule::parse_window(w).ok()?,
+        None if daily => start.date().next_day()?.midnight().assume_utc() - start,
+        None => Duration::HOUR,
+    };
+    Some((start, len))
+}
+
+/// The next rotation after `from` under the secret's rules: a point of the next window
+/// drawn from the injected randomness (AWS rotates "at any time during the window"), to
+/// the second. DescribeSecret reports it as `NextRotationDate` and the job runs the
+/// rotation at its first tick at or after it (within a minute).
+pub fn next_rotation(
+    r: &RotationRules,
+    from: OffsetDateTime,
+    random: &dyn coffer_types::Random,
+) -> Option<OffsetDateTime> {
+    let (start, len) = window_after(r, from)?;
+    let secs = u64::try_from(len.whole_seconds()).unwrap_or(0);
+    let offset = i64::try_from(random.below(secs)).unwrap_or(0);
+    Some(start + Duration::seconds(offset))
 }
 
 pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
@@ -113,11 +144,13 @@ pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<
             s.rotation.rules = Some(r.clone());
         }
         s.rotation.enabled = true;
-        s.rotation.next_rotation = s
-            .rotation
-            .rules
-            .as_ref()
-            .and_then(|r| next_rotation(r, s.rotation.last_rotated.unwrap_or(now).max(now)));
+        s.rotation.next_rotation = s.rotation.rules.as_ref().and_then(|r| {
+            next_rotation(
+                r,
+                s.rotation.last_rotated.unwrap_or(now).max(now),
+                call.state.random.as_ref(),
+            )
+        });
         store::put_secret(t, &s)?;
         Ok::<_, SmError>(s)
     })?;
@@ -266,7 +299,7 @@ fn finish(state: &State, s: &SecretRecord, token: &str, now: OffsetDateTime) -> 
             .rotation
             .rules
             .as_ref()
-            .and_then(|x| next_rotation(x, now));
+            .and_then(|x| next_rotation(x, now, state.random.as_ref()));
         store::put_secret(t, &r)
     })
     .map_err(|e| e.to_string())
@@ -288,7 +321,7 @@ pub fn run_scheduled(state: &State, s: &SecretRecord, now: OffsetDateTime) {
         .rotation
         .rules
         .as_ref()
-        .and_then(|r| next_rotation(r, now));
+        .and_then(|r| next_rotation(r, now, state.random.as_ref()));
     let r = coffer_storage::write(state.store.as_ref(), |t| {
         let Some(mut r) = store::get::<SecretRecord>(t, store::SECRETS, &key)? else {
             return Ok(None);
@@ -305,4 +338,62 @@ pub fn run_scheduled(state: &State, s: &SecretRecord, now: OffsetDateTime) {
         .map(|v| v.id.clone())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     run(state, &fresh, &token);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coffer_types::{Random, SeededRandom};
+    use time::macros::datetime;
+
+    fn rules(days: Option<i64>, expr: Option<&str>, window: Option<&str>) -> RotationRules {
+        RotationRules {
+            after_days: days,
+            expression: expr.map(Into::into),
+            duration: window.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn windows_follow_aws_defaults() {
+        let from = datetime!(2026-03-01 13:17:05 UTC);
+        // Days: midnight UTC of the due day, to the end of that day.
+        let w = window_after(&rules(Some(10), None, None), from).unwrap();
+        assert_eq!(w, (datetime!(2026-03-11 0:00 UTC), Duration::days(1)));
+        let w = window_after(&rules(None, Some("rate(2 days)"), Some("3h")), from).unwrap();
+        assert_eq!(w, (datetime!(2026-03-03 0:00 UTC), Duration::hours(3)));
+        // Hours: on the hour, one hour long.
+        let w = window_after(&rules(None, Some("rate(6 hours)"), None), from).unwrap();
+        assert_eq!(w, (datetime!(2026-03-01 19:00 UTC), Duration::HOUR));
+        // cron: when it fires; daily, so until the end of that day, or `Duration`.
+        let w = window_after(&rules(None, Some("cron(0 16 * * ? *)"), None), from).unwrap();
+        assert_eq!(w, (datetime!(2026-03-01 16:00 UTC), Duration::hours(8)));
+        let w = window_after(&rules(None, Some("cron(0 16 * * ? *)"), Some("2h")), from).unwrap();
+        assert_eq!(w, (datetime!(2026-03-01 16:00 UTC), Duration::hours(2)));
+        assert_eq!(window_after(&rules(None, None, None), from), None);
+    }
+
+    /// The point in the window comes from the injected randomness: the same seed picks the
+    /// same second, every pick lies inside the window, and picks spread over it.
+    #[test]
+    fn rotation_time_is_drawn_within_the_window() {
+        let from = datetime!(2026-03-01 13:17:05 UTC);
+        let r = rules(None, Some("rate(2 days)"), Some("3h"));
+        let (start, len) = window_after(&r, from).unwrap();
+        let a = next_rotation(&r, from, &SeededRandom::new(42)).unwrap();
+        let b = next_rotation(&r, from, &SeededRandom::new(42)).unwrap();
+        assert_eq!(a, b, "deterministic under a seeded generator");
+        let expected = start + Duration::seconds(SeededRandom::new(42).below(3 * 3600) as i64);
+        assert_eq!(a, expected);
+        let g = SeededRandom::new(1);
+        let picks: Vec<OffsetDateTime> = (0..200)
+            .map(|_| next_rotation(&r, from, &g).unwrap())
+            .collect();
+        assert!(picks.iter().all(|p| *p >= start && *p < start + len));
+        let early = picks.iter().filter(|p| **p < start + len / 2).count();
+        assert!(
+            (50..150).contains(&early),
+            "spread over the window: {early}"
+        );
+    }
 }

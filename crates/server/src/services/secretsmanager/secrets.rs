@@ -121,6 +121,7 @@ pub fn create(call: &Call<'_>, i: CreateInput, audit: &mut AuditInfo) -> Result<
         versions: Vec::new(),
         primary_region: None,
         replicas: Vec::new(),
+        owning_service: call.via_service.map(owning_service),
     };
     access::audit_secret(audit, &record);
     coffer_storage::write(call.state.store.as_ref(), |t| {
@@ -203,6 +204,12 @@ pub fn describe(call: &Call<'_>, i: IdInput, audit: &mut AuditInfo) -> Result<Va
 
 /// DescribeSecret's body; ListSecrets entries are the same shape with
 /// `SecretVersionsToStages` instead of `VersionIdsToStages`.
+/// The service id AWS reports as `OwningService` (`rds`) for a calling service named by
+/// its endpoint (`rds.us-east-1.amazonaws.com`) or its principal (`rds.amazonaws.com`).
+fn owning_service(via: &str) -> String {
+    via.split('.').next().unwrap_or(via).to_owned()
+}
+
 pub fn describe_json(s: &SecretRecord, describe: bool) -> Value {
     let mut o = json!({
         "ARN": s.arn(),
@@ -229,6 +236,7 @@ pub fn describe_json(s: &SecretRecord, describe: bool) -> Value {
         ("LastAccessedDate", s.last_accessed.map(epoch_day)),
         ("DeletedDate", s.deleted.map(epoch)),
         ("PrimaryRegion", s.primary_region.as_ref().map(|p| json!(p))),
+        ("OwningService", s.owning_service.as_ref().map(|o| json!(o))),
     ];
     for (k, v) in opt {
         if let Some(v) = v {
@@ -552,7 +560,7 @@ fn field_matches(key: &str, value: &str, s: &SecretRecord) -> bool {
         "tag-key" => s.tags.iter().any(|(k, _)| prefix(k)),
         "tag-value" => s.tags.iter().any(|(_, v)| prefix(v)),
         "primary-region" => prefix(s.primary_region.as_deref().unwrap_or(&s.region)),
-        "owning-service" => false,
+        "owning-service" => s.owning_service.as_deref().is_some_and(prefix),
         "all" => {
             let region = s.primary_region.as_deref().unwrap_or(&s.region);
             let mut fields: Vec<&str> = vec![&s.name, region];
@@ -573,4 +581,59 @@ fn has_word_prefix(field: &str, word: &str) -> bool {
     field
         .split(|c: char| c.is_whitespace() || "/_+=.@-".contains(c))
         .any(|part| part.to_lowercase().starts_with(&w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(owner: Option<&str>) -> SecretRecord {
+        let t = time::macros::datetime!(2026-01-01 0:00 UTC);
+        SecretRecord {
+            name: "rds!db-1".into(),
+            suffix: "AbCdEf".into(),
+            account: "111122223333".parse().unwrap(),
+            region: "us-east-1".into(),
+            description: None,
+            kms_key_id: None,
+            kms_key_arn: None,
+            created: t,
+            last_changed: t,
+            last_accessed: None,
+            deleted: None,
+            purge_at: None,
+            tags: Vec::new(),
+            policy: None,
+            rotation: Default::default(),
+            versions: Vec::new(),
+            primary_region: None,
+            replicas: Vec::new(),
+            owning_service: owner.map(Into::into),
+        }
+    }
+
+    fn filter(values: &[&str]) -> Filter {
+        Filter {
+            key: Some("owning-service".into()),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+
+    /// `owning-service` matches a prefix of the owner, `!` excludes, and a secret no
+    /// service owns matches no positive value.
+    #[test]
+    fn owning_service_filter() {
+        assert_eq!(owning_service("rds.us-east-1.amazonaws.com"), "rds");
+        assert_eq!(owning_service("appflow.amazonaws.com"), "appflow");
+        let owned = record(Some("rds"));
+        let mine = record(None);
+        assert!(filter_matches(&filter(&["rds"]), &owned));
+        assert!(filter_matches(&filter(&["rd"]), &owned));
+        assert!(!filter_matches(&filter(&["ecs"]), &owned));
+        assert!(!filter_matches(&filter(&["rds"]), &mine));
+        assert!(!filter_matches(&filter(&["!rds"]), &owned));
+        assert!(filter_matches(&filter(&["!rds"]), &mine));
+        assert_eq!(describe_json(&owned, true)["OwningService"], "rds");
+        assert!(describe_json(&mine, true).get("OwningService").is_none());
+    }
 }

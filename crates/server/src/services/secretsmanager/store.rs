@@ -89,6 +89,11 @@ pub struct SecretRecord {
     pub primary_region: Option<String>,
     /// Set on a primary: its replicas.
     pub replicas: Vec<ReplicaMeta>,
+    /// The service that created the secret on the caller's behalf (`OwningService`, e.g.
+    /// `rds`); `None` for a secret created directly. Records from before this field read
+    /// as `None`.
+    #[serde(default)]
+    pub owning_service: Option<String>,
 }
 
 impl SecretRecord {

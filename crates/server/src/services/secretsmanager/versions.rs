@@ -636,6 +636,7 @@ mod tests {
                 .collect(),
             primary_region: None,
             replicas: Vec::new(),
+            owning_service: None,
         }
     }
 

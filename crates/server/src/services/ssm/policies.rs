@@ -184,7 +184,7 @@ pub fn jobs() -> Vec<Job> {
     vec![Job {
         name: "ssm-parameter-policies",
         every: std::time::Duration::from_secs(60),
-        run: Arc::new(|s: &State| run(s).map(|_| ()).map_err(|e| e.to_string())),
+        run: Arc::new(|s: &Arc<State>| run(s).map(|_| ()).map_err(|e| e.to_string())),
     }]
 }
 

@@ -418,19 +418,24 @@ impl<R: Read> Decryptor<R> {
         Ok(())
     }
 
-    /// Copies released plaintext into `out`: verified batch frames first, then `buf`.
+    /// Copies released plaintext into `out`: verified batch frames first (as many as fit,
+    /// so a large read is one call, not one per frame), then `buf`.
     fn release(&mut self, out: &mut [u8]) -> usize {
-        if self.next < self.ready {
-            let f = self.info.frame_length as usize;
-            let at = self.next * self.frames().stride() + CONTENT_AT + self.off;
-            let n = (f - self.off).min(out.len());
-            out[..n].copy_from_slice(&self.batch[at..at + n]);
+        let (f, stride) = (self.info.frame_length as usize, self.frames().stride());
+        let mut done = 0;
+        while self.next < self.ready && done < out.len() {
+            let at = self.next * stride + CONTENT_AT + self.off;
+            let n = (f - self.off).min(out.len() - done);
+            out[done..done + n].copy_from_slice(&self.batch[at..at + n]);
+            done += n;
             self.off += n;
             if self.off == f {
                 self.next += 1;
                 self.off = 0;
             }
-            return n;
+        }
+        if done > 0 {
+            return done;
         }
         let n = (self.out_end - self.out_start).min(out.len());
         out[..n].copy_from_slice(&self.buf[self.out_start..self.out_start + n]);

@@ -53,6 +53,10 @@ pub struct Encryptor<W: Write> {
     buf: Zeroizing<Vec<u8>>,
     filled: usize,
     pending: usize,
+    /// With several threads: the previous batch, sealed, waiting to be hashed and written
+    /// while the next one is sealed (its first `sealed_len` bytes).
+    sealed: Zeroizing<Vec<u8>>,
+    sealed_len: usize,
     threads: usize,
     signer: Option<EcdsaSigner>,
     written: u64,
@@ -163,6 +167,8 @@ impl<W: Write> Encryptor<W> {
             buf: Zeroizing::new(Vec::new()),
             filled: 0,
             pending: 0,
+            sealed: Zeroizing::new(Vec::new()),
+            sealed_len: 0,
             threads: client.threads,
             signer,
             written: 0,
@@ -214,8 +220,10 @@ impl<W: Write> Encryptor<W> {
         self.seal_batch()
     }
 
-    /// Seals the whole frames of the batch, hashes and writes them, and moves the pending
-    /// partial frame to the first slot.
+    /// Seals the whole frames of the batch and moves the pending partial frame to the
+    /// first slot. One thread: the batch is hashed and written now. Several: it becomes
+    /// the `sealed` batch, hashed and written while the next batch is sealed (the hash is
+    /// serial, so this keeps it from waiting for AES) or by `drain`.
     fn seal_batch(&mut self) -> Result<()> {
         let n = self.filled;
         if n == 0 {
@@ -226,27 +234,61 @@ impl<W: Write> Encryptor<W> {
             return Err(Error::Config("too many frames for one message".into()));
         }
         let stride = self.frames().stride();
+        let Self {
+            key,
+            info,
+            buf,
+            sealed,
+            sealed_len,
+            signer,
+            sink,
+            threads,
+            seq,
+            ..
+        } = self;
         let frames = Frames {
-            key: &self.key,
-            message_id: &self.info.message_id,
-            frame_len: self.info.frame_length as usize,
-            threads: self.threads,
+            key,
+            message_id: &info.message_id,
+            frame_len: info.frame_length as usize,
+            threads: *threads,
         };
-        let batch = &mut self.buf[..n * stride];
-        frames.seal(batch, self.seq)?;
-        if let Some(s) = self.signer.as_mut() {
-            s.update(batch);
+        if *threads == 1 {
+            let batch = &mut buf[..n * stride];
+            frames.seal(batch, *seq)?;
+            output(signer, sink, batch)?;
+        } else {
+            if sealed.len() < buf.len() {
+                let mut bigger = Zeroizing::new(vec![0u8; buf.len()]);
+                bigger[..*sealed_len].copy_from_slice(&sealed[..*sealed_len]);
+                *sealed = bigger;
+            }
+            let previous = &sealed[..*sealed_len];
+            let mut write_previous = || output(signer, sink, previous);
+            frames.seal_while(&mut buf[..n * stride], *seq, Some(&mut write_previous))?;
+            std::mem::swap(buf, sealed);
+            *sealed_len = n * stride;
         }
-        self.sink.write_all(batch)?;
         // next <= MAX_SEQ + 1 = FINAL_MARKER, which fits; finish checks it again.
         self.seq = u32::try_from(next).unwrap_or(FINAL_MARKER);
         self.filled = 0;
         if self.pending > 0 {
             // Only when flushed or finished mid-frame; a full batch has no partial frame.
             let from = n * stride + CONTENT_AT;
-            self.buf.copy_within(from..from + self.pending, CONTENT_AT);
+            let to = CONTENT_AT..CONTENT_AT + self.pending;
+            if self.threads == 1 {
+                self.buf.copy_within(from..from + self.pending, CONTENT_AT);
+            } else {
+                self.buf[to].copy_from_slice(&self.sealed[from..from + self.pending]);
+                self.sealed[from..from + self.pending].fill(0);
+            }
         }
         Ok(())
+    }
+
+    /// Hashes and writes the sealed batch waiting to be written, if any.
+    fn drain(&mut self) -> Result<()> {
+        let len = std::mem::take(&mut self.sealed_len);
+        output(&mut self.signer, &mut self.sink, &self.sealed[..len])
     }
 
     /// Seals the pending plaintext (in the first slot, after `seal_batch`) as the final
@@ -319,6 +361,7 @@ impl<W: Write> Encryptor<W> {
             ));
         }
         self.seal_batch()?;
+        self.drain()?;
         self.emit_final()?;
         // The frame buffer is zeroized when the rest of `self` drops here.
         let Self {
@@ -335,6 +378,15 @@ impl<W: Write> Encryptor<W> {
         sink.flush()?;
         Ok(sink)
     }
+}
+
+/// Feeds message bytes to the signature hash (signing suites) and the sink, in order.
+fn output<W: Write>(signer: &mut Option<EcdsaSigner>, sink: &mut W, bytes: &[u8]) -> Result<()> {
+    if let Some(s) = signer.as_mut() {
+        s.update(bytes);
+    }
+    sink.write_all(bytes)?;
+    Ok(())
 }
 
 impl<W: Write> Write for Encryptor<W> {
@@ -358,7 +410,7 @@ impl<W: Write> Write for Encryptor<W> {
         if self.failed {
             return Err(Error::Poisoned.into());
         }
-        if let Err(e) = self.seal_batch() {
+        if let Err(e) = self.seal_batch().and_then(|()| self.drain()) {
             self.failed = true;
             self.buf.fill(0);
             return Err(e.into());
@@ -409,15 +461,25 @@ mod tests {
         Fixed { kr, m }
     }
 
-    /// Encrypts `pt` written in `chunk`-byte pieces, declaring its length or not.
-    fn encrypt(client: &Client, cmm: &Fixed, pt: &[u8], chunk: usize, declared: bool) -> Vec<u8> {
+    /// Encrypts `pt` written in `chunk`-byte pieces (flushing after every `flush_every`
+    /// pieces, if not 0), declaring its length or not.
+    fn encrypt(
+        client: &Client,
+        cmm: &Fixed,
+        pt: &[u8],
+        (chunk, flush_every): (usize, usize),
+        declared: bool,
+    ) -> Vec<u8> {
         let bound = declared.then_some(pt.len() as u64);
         let ec = EncryptionContext::new();
         let mut enc =
             Encryptor::start_with_id(client, cmm, &ec, Vec::new(), bound, |n| vec![0x5a; n])
                 .unwrap();
-        for piece in pt.chunks(chunk.max(1)) {
+        for (i, piece) in pt.chunks(chunk.max(1)).enumerate() {
             enc.write_all(piece).unwrap();
+            if flush_every > 0 && i % flush_every == flush_every - 1 {
+                enc.flush().unwrap();
+            }
         }
         enc.finish().unwrap()
     }
@@ -448,14 +510,20 @@ mod tests {
             .collect();
         for size in sizes() {
             let pt = &pt[..size];
-            let reference = encrypt(&one, &cmm, pt, size, true);
-            for (threads, chunk, declared) in [(4, size, true), (3, 1000, false), (2, 65536, true)]
-            {
+            let reference = encrypt(&one, &cmm, pt, (size, 0), true);
+            let cases = [
+                (4, (size, 0), true),
+                (3, (1000, 0), false),
+                (2, (65536, 0), true),
+                (2, (100_000, 7), false),
+                (1, (100_000, 7), false),
+            ];
+            for (threads, chunk, declared) in cases {
                 let many = Client::new().with_threads(threads);
                 let msg = encrypt(&many, &cmm, pt, chunk, declared);
                 assert!(
                     msg == reference,
-                    "{size} bytes, {threads} threads, {chunk}-byte writes"
+                    "{size} bytes, {threads} threads, writes and flushes {chunk:?}"
                 );
             }
             let out = one
@@ -470,8 +538,14 @@ mod tests {
         let cmm = fixed(AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384);
         let size = 2 * BATCH_BYTES + 5;
         let pt = vec![3u8; size];
-        let a = encrypt(&Client::new().with_threads(1), &cmm, &pt, size, true);
-        let b = encrypt(&Client::new().with_threads(4), &cmm, &pt, 777_777, false);
+        let a = encrypt(&Client::new().with_threads(1), &cmm, &pt, (size, 0), true);
+        let b = encrypt(
+            &Client::new().with_threads(4),
+            &cmm,
+            &pt,
+            (777_777, 3),
+            false,
+        );
         // Everything before the footer (signature length, then a randomized signature).
         let header = crate::header::parse_header(&a).unwrap().serialized_len();
         let body = size / 4096 * (4096 + crate::frames::OVERHEAD) + FINAL_HEAD + size % 4096 + 16;

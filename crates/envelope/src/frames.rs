@@ -59,8 +59,19 @@ impl Frames<'_> {
     /// Encrypts the frames in `buf` (whole frames, content in place, numbered from
     /// `first_seq`) and fills in their sequence numbers, IVs and tags.
     pub fn seal(&self, buf: &mut [u8], first_seq: u32) -> Result<()> {
-        let failed = self.run(buf, |index, run| self.seal_run(first_seq, index, run))?;
-        match failed {
+        self.seal_while(buf, first_seq, None)
+    }
+
+    /// `seal`, running `meanwhile` on the calling thread while other threads seal (so the
+    /// caller can hash and write the previous batch in the meantime).
+    pub fn seal_while(
+        &self,
+        buf: &mut [u8],
+        first_seq: u32,
+        meanwhile: Option<&mut dyn FnMut() -> Result<()>>,
+    ) -> Result<()> {
+        let work = |index, run: &mut [u8]| self.seal_run(first_seq, index, run);
+        match self.run(buf, work, meanwhile)? {
             None => Ok(()),
             Some(_) => Err(Error::Config("frame encryption failed".into())),
         }
@@ -72,7 +83,7 @@ impl Frames<'_> {
     pub fn open(&self, buf: &mut [u8], first_seq: u32) -> Result<usize> {
         let stride = self.stride();
         let count = buf.len() / stride;
-        let failed = self.run(buf, |index, run| self.open_run(first_seq, index, run))?;
+        let failed = self.run(buf, |index, run| self.open_run(first_seq, index, run), None)?;
         let Some(first_bad) = failed else {
             return Ok(count);
         };
@@ -84,7 +95,14 @@ impl Frames<'_> {
 
     /// Runs `work(first frame index, frames)` over contiguous runs of `buf`'s frames on up
     /// to `self.threads` threads. Returns the lowest frame index any run reported as failed.
-    fn run<F>(&self, buf: &mut [u8], work: F) -> Result<Option<usize>>
+    /// The calling thread takes the first run, or runs `meanwhile` instead when given (its
+    /// error is returned once every run has finished).
+    fn run<F>(
+        &self,
+        buf: &mut [u8],
+        work: F,
+        meanwhile: Option<&mut dyn FnMut() -> Result<()>>,
+    ) -> Result<Option<usize>>
     where
         F: Fn(usize, &mut [u8]) -> Option<usize> + Sync,
     {
@@ -94,18 +112,23 @@ impl Frames<'_> {
             .threads
             .min(buf.len() / MIN_BYTES_PER_THREAD)
             .clamp(1, count.max(1));
-        if threads == 1 {
+        if threads == 1 && meanwhile.is_none() {
             return Ok(work(0, buf));
         }
-        let per = count.div_ceil(threads);
+        let per = count.div_ceil(threads).max(1);
         let mut runs = buf.chunks_mut(per * stride).enumerate();
         let work = &work;
         std::thread::scope(|s| {
-            let first = runs.next();
+            let mine = if meanwhile.is_none() {
+                runs.next()
+            } else {
+                None
+            };
             let handles: Vec<_> = runs
                 .map(|(i, run)| s.spawn(move || work(i * per, run)))
                 .collect();
-            let mut failed = first.and_then(|(_, run)| work(0, run));
+            let mut failed = mine.and_then(|(_, run)| work(0, run));
+            let side = meanwhile.map_or(Ok(()), |f| f());
             for h in handles {
                 let theirs = h.join().map_err(|_| Error::Worker)?;
                 failed = match (failed, theirs) {
@@ -113,7 +136,7 @@ impl Frames<'_> {
                     (a, b) => a.or(b),
                 };
             }
-            Ok(failed)
+            side.map(|()| failed)
         })
     }
 

@@ -52,7 +52,7 @@ pub fn run(args: &EnvelopeArgs) -> Result<()> {
         runs: args.runs.max(1),
     };
     println!(
-        "| operation | suite | threads | size | MB/s | cores used | MB/s per core |\n\
+        "| operation | suite | threads | size | MB/s | cores used | MB per CPU-second |\n\
          | --- | --- | ---: | ---: | ---: | ---: | ---: |"
     );
     for name in &args.suites {
@@ -164,7 +164,7 @@ fn print_row(r: &Row, size: usize) {
         r.op,
         r.suite.id(),
         size >> 20,
-        mbs / cores.max(1.0)
+        mbs / cores.max(0.01)
     );
 }
 

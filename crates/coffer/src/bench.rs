@@ -1,4 +1,5 @@
-//! `coffer bench`: flags onto `coffer_bench::BenchConfig`, and `coffer bench floor`.
+//! `coffer bench`: flags onto `coffer_bench::BenchConfig`, `coffer bench floor`, and
+//! `coffer bench envelope` (in-process envelope encryption throughput).
 
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
@@ -11,7 +12,7 @@ use std::time::Duration;
 #[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
     #[command(subcommand)]
-    floor: Option<FloorCommand>,
+    command: Option<BenchCommand>,
     /// The endpoint to load, e.g. http://127.0.0.1:4566.
     #[arg(long)]
     endpoint: Option<String>,
@@ -60,19 +61,26 @@ pub struct BenchArgs {
 }
 
 #[derive(Subcommand, Debug)]
-enum FloorCommand {
+enum BenchCommand {
     /// Serve the bare HTTP floor: a fixed body, no auth, no work.
     Floor {
         #[arg(long, default_value = "127.0.0.1:4599")]
         listen: std::net::SocketAddr,
     },
+    /// Encrypt and decrypt in memory with the envelope library (raw AES key); prints a
+    /// Markdown table.
+    Envelope(crate::bench_envelope::EnvelopeArgs),
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(BenchCommand::Envelope(e)) = &args.command {
+        crate::bench_envelope::run(e)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    if let Some(FloorCommand::Floor { listen }) = args.floor {
+    if let Some(BenchCommand::Floor { listen }) = args.command {
         println!("floor listening on {listen}");
         rt.block_on(coffer_bench::serve_floor(listen))?;
         return Ok(ExitCode::SUCCESS);

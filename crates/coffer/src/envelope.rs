@@ -93,6 +93,10 @@ pub struct CommonArgs {
     /// KMS endpoint, e.g. a coffer server (otherwise AWS_ENDPOINT_URL_KMS, ...).
     #[arg(long)]
     endpoint_url: Option<String>,
+    /// Threads sealing or opening frames of large files (default: every core; 1 suits a
+    /// machine busy with other work, where waiting for a second core costs more).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -189,6 +193,9 @@ fn materials(
 
 fn client(common: &CommonArgs) -> Result<Client> {
     let mut c = Client::new().with_commitment_policy(common.commitment_policy.into());
+    if let Some(n) = common.threads {
+        c = c.with_threads(n);
+    }
     if let Some(n) = common.max_data_keys {
         c = c.with_max_encrypted_data_keys(n)?;
     }
@@ -296,6 +303,9 @@ impl Op {
                 Ok(info)
             }
             Op::Decrypt { client, cmm, opts } => {
+                // The decryptor reads each frame's fields separately: buffered, that is a
+                // system call per 256 KiB instead of two per frame.
+                let src = io::BufReader::with_capacity(CHUNK, src);
                 let mut dec = client.decryptor(cmm.as_ref(), src, opts)?;
                 let info = dec.info().clone();
                 loop {

@@ -3,6 +3,7 @@
 mod admin;
 mod aws_config;
 mod bench;
+mod bench_envelope;
 mod envelope;
 mod kms_http;
 mod server;

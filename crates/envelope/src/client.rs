@@ -13,13 +13,15 @@ use zeroize::Zeroizing;
 /// Settings for encrypting and decrypting; cheap to clone.
 ///
 /// Defaults: commitment policy `RequireEncryptRequireDecrypt`, suite 0x0578, frames of
-/// 4096 bytes, no limit on encrypted data keys.
+/// 4096 bytes, no limit on encrypted data keys, frames sealed and opened on as many threads
+/// as there are cores (for large messages; the bytes do not depend on the thread count).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Client {
     pub(crate) commitment_policy: CommitmentPolicy,
     pub(crate) max_encrypted_data_keys: Option<usize>,
     pub(crate) frame_length: u32,
     pub(crate) suite: Option<AlgorithmSuite>,
+    pub(crate) threads: usize,
 }
 
 impl Default for Client {
@@ -29,6 +31,7 @@ impl Default for Client {
             max_encrypted_data_keys: None,
             frame_length: DEFAULT_FRAME_LENGTH,
             suite: None,
+            threads: crate::frames::default_threads(),
         }
     }
 }
@@ -81,6 +84,13 @@ impl Client {
     /// The suite to encrypt with; it must be allowed by the commitment policy.
     pub fn with_suite(mut self, suite: AlgorithmSuite) -> Self {
         self.suite = Some(suite);
+        self
+    }
+
+    /// Most threads sealing or opening frames (at least 1; 1 keeps everything on the
+    /// calling thread). Messages below a few hundred KiB use one thread whatever this says.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
         self
     }
 

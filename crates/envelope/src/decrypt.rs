@@ -1,10 +1,12 @@
 //! Streaming decryption: [`Decryptor`] implements `Read`.
 //!
-//! The header is read and authenticated when the decryptor is created. Each frame is read
-//! whole into one reused buffer (growing only as bytes arrive, so a forged frame length
-//! cannot force a large allocation), authenticated, decrypted in place, and only then
-//! released. Memory is bounded by the frame length; non-framed bodies are one block and
-//! are held whole.
+//! The header is read and authenticated when the decryptor is created. Regular frames are
+//! read in batches (see `frames`) into one reused buffer that grows only as bytes arrive (so
+//! a forged frame length cannot force a large allocation), hashed for the signature in
+//! order, authenticated and decrypted in place (across threads for a large batch), and only
+//! then released, in order, up to the first frame that failed; the error comes after them,
+//! exactly where a frame-by-frame reader would have met it. Memory is bounded by a batch
+//! (or one frame, if frames are larger); non-framed bodies are one block and are held whole.
 //!
 //! Signed suites: the signature covers the whole message, so a streaming reader releases
 //! frames before it can be checked (the ESDK's streaming caveat: a reader must treat the
@@ -13,15 +15,16 @@
 //! before the signature verifies (memory then grows with the plaintext); with
 //! [`DecryptOptions::unsigned_only`] signed messages are refused.
 
-use crate::body::{FINAL_FRAME, FINAL_MARKER, FRAME, MAX_NON_FRAMED, SINGLE_BLOCK, body_aad};
+use crate::body::{FINAL_FRAME, FINAL_MARKER, MAX_NON_FRAMED, SINGLE_BLOCK, body_aad};
 use crate::client::Client;
 use crate::cmm::{CryptoMaterialsManager, DecryptionRequest};
 use crate::context::EncryptionContext;
 use crate::derive::{check_commitment, derive, header_aad, verify_header_tag};
+use crate::frames::{CONTENT_AT, Frames};
 use crate::header::{ContentType, read_header};
 use crate::materials::EncryptedDataKey;
 use crate::suite::AlgorithmSuite;
-use crate::wire::{read_exact, read_into};
+use crate::wire::{read_at, read_exact, read_into};
 use crate::{Error, Result};
 use coffer_crypto::{EcdsaVerifier, GCM_IV_LEN, GCM_TAG_LEN, GcmKey};
 use std::io::{self, Read};
@@ -79,13 +82,25 @@ pub struct Decryptor<R: Read> {
     key: GcmKey,
     verifier: Option<EcdsaVerifier>,
     framed: bool,
+    /// The sequence number the next regular frame read must have.
     seq: u32,
+    threads: usize,
+    /// Regular frames as received, then decrypted in place: the first `ready` verified and
+    /// are released from frame `next`, byte `off` of its content.
+    batch: Zeroizing<Vec<u8>>,
+    ready: usize,
+    next: usize,
+    off: usize,
+    /// The final frame, the non-framed block, or (buffer mode) the whole plaintext:
+    /// released from `buf[out_start..out_end]`.
     buf: Zeroizing<Vec<u8>>,
     out_start: usize,
     out_end: usize,
-    aad: Vec<u8>,
+    /// An error met after frames that verified: raised once they are released.
+    deferred: Option<Error>,
+    /// The final frame's marker has been read.
+    at_final: bool,
     buffer_all: bool,
-    body_done: bool,
     finished: bool,
     failed: bool,
 }
@@ -157,12 +172,17 @@ impl<R: Read> Decryptor<R> {
             verifier,
             framed: header.content_type == ContentType::Framed,
             seq: 1,
+            threads: client.threads,
+            batch: Zeroizing::new(Vec::new()),
+            ready: 0,
+            next: 0,
+            off: 0,
             buf: Zeroizing::new(Vec::with_capacity(frame_len.min(1 << 20) + GCM_TAG_LEN)),
             out_start: 0,
             out_end: 0,
-            aad: Vec::with_capacity(128),
+            deferred: None,
+            at_final: false,
             buffer_all,
-            body_done: false,
             finished: false,
             failed: false,
             info: MessageInfo {
@@ -186,10 +206,93 @@ impl<R: Read> Decryptor<R> {
         }
     }
 
-    /// Reads, authenticates and decrypts the next frame into `self.buf[..n]`. Returns `n`.
-    fn next_frame(&mut self) -> Result<usize> {
+    fn frames(&self) -> Frames<'_> {
+        Frames {
+            key: &self.key,
+            message_id: &self.info.message_id,
+            frame_len: self.info.frame_length as usize,
+            threads: self.threads,
+        }
+    }
+
+    /// Reads the next batch of regular frames and decrypts it: `ready` frames verified,
+    /// any error after them deferred.
+    fn next_batch(&mut self) -> Result<()> {
+        let first_seq = self.seq;
+        let (count, read_err) = self.read_batch();
+        let stride = self.frames().stride();
+        let frames = Frames {
+            key: &self.key,
+            message_id: &self.info.message_id,
+            frame_len: self.info.frame_length as usize,
+            threads: self.threads,
+        };
+        let ready = frames.open(&mut self.batch[..count * stride], first_seq)?;
+        self.ready = ready;
+        self.next = 0;
+        self.off = 0;
+        // A frame that fails comes before anything that went wrong reading later ones.
+        self.deferred = if ready < count {
+            Some(Error::BodyAuthentication)
+        } else {
+            read_err
+        };
+        Ok(())
+    }
+
+    /// Reads regular frames into the batch until it is full or the final frame's marker
+    /// comes. A read error is returned beside the count of whole frames read before it, so
+    /// those are still released first.
+    fn read_batch(&mut self) -> (usize, Option<Error>) {
+        let (max, stride) = (self.frames().batch_frames(), self.frames().stride());
+        let mut count = 0;
+        while count < max {
+            match self.read_regular(count * stride) {
+                Ok(true) => count += 1,
+                Ok(false) => {
+                    self.at_final = true;
+                    break;
+                }
+                Err(e) => return (count, Some(e)),
+            }
+        }
+        (count, None)
+    }
+
+    /// Reads one regular frame into the batch at `at` and hashes it; `false` when the
+    /// final frame's marker came instead.
+    fn read_regular(&mut self, at: usize) -> Result<bool> {
+        let stride = self.frames().stride();
+        read_at(&mut self.src, &mut self.batch, at, 4)?;
+        let mut first = [0u8; 4];
+        first.copy_from_slice(&self.batch[at..at + 4]);
+        if let Some(v) = self.verifier.as_mut() {
+            v.update(&first);
+        }
+        let word = u32::from_be_bytes(first);
+        if word == FINAL_MARKER {
+            return Ok(false);
+        }
+        if word != self.seq {
+            return Err(Error::FrameSequence("frame out of order"));
+        }
+        read_at(&mut self.src, &mut self.batch, at + 4, stride - 4)?;
+        if let Some(v) = self.verifier.as_mut() {
+            v.update(&self.batch[at + 4..at + stride]);
+        }
+        self.seq = self
+            .seq
+            .checked_add(1)
+            .filter(|s| *s != FINAL_MARKER)
+            .ok_or(Error::FrameSequence("too many frames"))?;
+        Ok(true)
+    }
+
+    /// Reads, authenticates and decrypts the final frame (its marker already read) or the
+    /// non-framed block into `self.buf[..n]`. Returns `n`.
+    fn last_block(&mut self) -> Result<usize> {
         let (seq, iv, len, kind) = if self.framed {
-            self.frame_header()?
+            self.final_header()?
         } else {
             self.block_header()?
         };
@@ -197,52 +300,33 @@ impl<R: Read> Decryptor<R> {
         if let Some(v) = self.verifier.as_mut() {
             v.update(&self.buf);
         }
-        body_aad(&mut self.aad, &self.info.message_id, kind, seq, len as u64);
+        let mut aad = Vec::new();
+        body_aad(&mut aad, &self.info.message_id, kind, seq, len as u64);
         let (content, tag) = self.buf.split_at_mut(len);
         self.key
-            .open_in_place(&iv, &self.aad, content, tag)
+            .open_in_place(&iv, &aad, content, tag)
             .map_err(|_| Error::BodyAuthentication)?;
-        if kind == FRAME {
-            self.seq = self
-                .seq
-                .checked_add(1)
-                .filter(|s| *s != FINAL_MARKER)
-                .ok_or(Error::FrameSequence("too many frames"))?;
-        } else {
-            self.body_done = true;
-        }
         Ok(len)
     }
 
-    /// Reads a frame's header fields: (sequence number, IV, content length, AAD kind).
-    fn frame_header(&mut self) -> Result<(u32, [u8; GCM_IV_LEN], usize, &'static [u8])> {
-        let mut first = [0u8; 4];
-        read_exact(&mut self.src, &mut first)?;
-        self.hash(&first);
-        let last = u32::from_be_bytes(first) == FINAL_MARKER;
-        let seq = if last {
-            let mut s = [0u8; 4];
-            read_exact(&mut self.src, &mut s)?;
-            self.hash(&s);
-            u32::from_be_bytes(s)
-        } else {
-            u32::from_be_bytes(first)
-        };
+    /// The final frame's fields after its marker: (sequence number, IV, content length,
+    /// AAD kind).
+    fn final_header(&mut self) -> Result<(u32, [u8; GCM_IV_LEN], usize, &'static [u8])> {
+        let mut s = [0u8; 4];
+        read_exact(&mut self.src, &mut s)?;
+        self.hash(&s);
+        let seq = u32::from_be_bytes(s);
         if seq != self.seq {
             return Err(Error::FrameSequence("frame out of order"));
         }
         let mut iv = [0u8; GCM_IV_LEN];
         read_exact(&mut self.src, &mut iv)?;
         self.hash(&iv);
-        let frame_len = self.info.frame_length as usize;
-        if !last {
-            return Ok((seq, iv, frame_len, FRAME));
-        }
         let mut l = [0u8; 4];
         read_exact(&mut self.src, &mut l)?;
         self.hash(&l);
         let len = u32::from_be_bytes(l) as usize;
-        if len > frame_len {
+        if len > self.info.frame_length as usize {
             return Err(Error::Malformed(
                 "final frame is longer than the frame length",
             ));
@@ -286,17 +370,21 @@ impl<R: Read> Decryptor<R> {
         }
     }
 
-    /// Makes the next plaintext available in `buf[out_start..out_end]`.
+    /// Makes the next plaintext available (in the batch or in `buf`), or fails.
     fn advance(&mut self) -> Result<()> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
         if self.buffer_all {
             return self.advance_buffered();
         }
-        let n = self.next_frame()?;
-        if self.body_done {
-            // Hold the final frame back until the signature (if any) and the end verify.
-            self.finish_message()?;
-            self.finished = true;
+        if self.framed && !self.at_final {
+            return self.next_batch();
         }
+        // Hold the final frame back until the signature (if any) and the end verify.
+        let n = self.last_block()?;
+        self.finish_message()?;
+        self.finished = true;
         self.out_start = 0;
         self.out_end = n;
         Ok(())
@@ -305,10 +393,23 @@ impl<R: Read> Decryptor<R> {
     /// Buffer mode: decrypt the whole body, verify, then release everything.
     fn advance_buffered(&mut self) -> Result<()> {
         let mut all = Zeroizing::new(Vec::new());
-        while !self.body_done {
-            let n = self.next_frame()?;
-            all.extend_from_slice(&self.buf[..n]);
+        while self.framed && !self.at_final {
+            self.next_batch()?;
+            if let Some(e) = self.deferred.take() {
+                return Err(e);
+            }
+            let f = self.info.frame_length as usize;
+            for frame in self
+                .batch
+                .chunks_exact(f + crate::frames::OVERHEAD)
+                .take(self.ready)
+            {
+                extend_zeroizing(&mut all, &frame[CONTENT_AT..CONTENT_AT + f]);
+            }
+            self.ready = 0;
         }
+        let n = self.last_block()?;
+        extend_zeroizing(&mut all, &self.buf[..n]);
         self.finish_message()?;
         self.finished = true;
         self.out_start = 0;
@@ -316,6 +417,50 @@ impl<R: Read> Decryptor<R> {
         self.buf = all;
         Ok(())
     }
+
+    /// Copies released plaintext into `out`: verified batch frames first (as many as fit,
+    /// so a large read is one call, not one per frame), then `buf`.
+    fn release(&mut self, out: &mut [u8]) -> usize {
+        let (f, stride) = (self.info.frame_length as usize, self.frames().stride());
+        let mut done = 0;
+        while self.next < self.ready && done < out.len() {
+            let at = self.next * stride + CONTENT_AT + self.off;
+            let n = (f - self.off).min(out.len() - done);
+            out[done..done + n].copy_from_slice(&self.batch[at..at + n]);
+            done += n;
+            self.off += n;
+            if self.off == f {
+                self.next += 1;
+                self.off = 0;
+            }
+        }
+        if done > 0 {
+            return done;
+        }
+        let n = (self.out_end - self.out_start).min(out.len());
+        out[..n].copy_from_slice(&self.buf[self.out_start..self.out_start + n]);
+        self.out_start += n;
+        n
+    }
+
+    fn fail(&mut self) {
+        self.failed = true;
+        self.batch.fill(0);
+        self.buf.fill(0);
+        (self.ready, self.out_start, self.out_end) = (0, 0, 0);
+    }
+}
+
+/// Appends to a plaintext buffer without leaving copies behind: when it must grow, the
+/// contents move to a new allocation and the old one is zeroized as it drops.
+fn extend_zeroizing(all: &mut Zeroizing<Vec<u8>>, data: &[u8]) {
+    let need = all.len() + data.len();
+    if need > all.capacity() {
+        let mut bigger = Zeroizing::new(Vec::with_capacity(need.max(all.capacity() * 2)));
+        bigger.extend_from_slice(all);
+        *all = bigger;
+    }
+    all.extend_from_slice(data);
 }
 
 /// Holds any materials manager to what was asked: the message's suite, and every reproduced
@@ -346,20 +491,12 @@ impl<R: Read> Read for Decryptor<R> {
             if self.failed {
                 return Err(Error::Poisoned.into());
             }
-            if self.out_start < self.out_end {
-                let n = (self.out_end - self.out_start).min(out.len());
-                out[..n].copy_from_slice(&self.buf[self.out_start..self.out_start + n]);
-                self.out_start += n;
+            let n = self.release(out);
+            if n > 0 || self.finished || out.is_empty() {
                 return Ok(n);
             }
-            if self.finished || out.is_empty() {
-                return Ok(0);
-            }
             if let Err(e) = self.advance() {
-                self.failed = true;
-                self.buf.fill(0);
-                self.out_start = 0;
-                self.out_end = 0;
+                self.fail();
                 return Err(e.into());
             }
         }

@@ -66,6 +66,9 @@ pub enum Error {
     /// The encryptor or decryptor was used after it failed or finished.
     #[error("stream is no longer usable after an earlier error or finish")]
     Poisoned,
+    /// A thread sealing or opening frames stopped without finishing its frames.
+    #[error("a frame worker thread failed")]
+    Worker,
     /// Reading or writing the underlying stream failed.
     #[error("I/O: {0}")]
     Io(io::Error),

@@ -32,6 +32,7 @@ mod decrypt;
 mod derive;
 mod encrypt;
 mod error;
+mod frames;
 mod header;
 pub mod keyring;
 mod materials;

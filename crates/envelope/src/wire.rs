@@ -84,6 +84,22 @@ pub(crate) fn read_exact<R: Read>(src: &mut R, buf: &mut [u8]) -> Result<()> {
     src.read_exact(buf).map_err(Error::from)
 }
 
+/// Reads exactly `n` bytes into `buf[at..at + n]`. Until `buf` is that long it grows only
+/// as bytes arrive (a forged length cannot force a large allocation); it keeps its length,
+/// so later calls read straight into place. Callers fill `buf` from the start.
+pub(crate) fn read_at<R: Read>(src: &mut R, buf: &mut Vec<u8>, at: usize, n: usize) -> Result<()> {
+    let end = at.checked_add(n).ok_or(Error::Truncated)?;
+    if buf.len() >= end {
+        return read_exact(src, &mut buf[at..end]);
+    }
+    buf.resize(at, 0);
+    let got = src.by_ref().take(n as u64).read_to_end(buf)?;
+    if got != n {
+        return Err(Error::Truncated);
+    }
+    Ok(())
+}
+
 /// Replaces `buf`'s contents with exactly `n` bytes from `src`, growing only as bytes
 /// arrive (the capacity is kept across calls, so frame buffers are allocated once).
 pub(crate) fn read_into<R: Read>(src: &mut R, buf: &mut Vec<u8>, n: usize) -> Result<()> {

@@ -56,33 +56,17 @@ fn err(code: &str, message: impl Into<String>) -> KmsError {
 
 impl HttpKms {
     pub fn new(config: AwsConfig) -> Result<Self> {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            // A malformed system certificate is skipped, as browsers do.
-            let _ = roots.add(cert);
-        }
-        if let Some(path) = &config.ca_bundle {
-            let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                roots
-                    .add(cert.context("CA bundle")?)
-                    .context("CA bundle certificate")?;
-            }
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .context("TLS configuration")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        // The system's CAs plus the AWS_CA_BUNDLE / ca_bundle file, as the server's own
+        // outgoing connections trust them.
+        let tls = coffer_tls::client_config_with_system_roots(config.ca_bundle.as_deref())
+            .context("TLS configuration (CA bundle)")?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("starting the I/O runtime")?;
         Ok(Self {
             config,
-            tls: Arc::new(tls),
+            tls,
             runtime,
         })
     }

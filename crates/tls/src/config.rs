@@ -29,12 +29,21 @@ pub fn server_config(m: &TlsMaterial) -> Result<Arc<ServerConfig>, TlsError> {
 /// A client config trusting exactly the certificates in the PEM file `ca_file` (TLS 1.2 and
 /// 1.3, the aws-lc-rs provider), for coffer's outgoing connections such as event webhooks.
 pub fn client_config(ca_file: &std::path::Path) -> Result<Arc<ClientConfig>, TlsError> {
-    let certs: Vec<CertificateDer<'static>> =
-        crate::material::parse_certs(ca_file, &crate::fsio::read(ca_file)?)?;
     let mut roots = RootCertStore::empty();
-    for c in certs {
+    add_pem_file(&mut roots, ca_file)?;
+    client_config_trusting(roots)
+}
+
+/// Adds every certificate of the PEM file at `path` to `roots`.
+fn add_pem_file(roots: &mut RootCertStore, path: &std::path::Path) -> Result<(), TlsError> {
+    for c in crate::material::parse_certs(path, &crate::fsio::read(path)?)? {
         roots.add(c)?;
     }
+    Ok(())
+}
+
+/// TLS 1.2 and 1.3 with the aws-lc-rs provider, trusting `roots`.
+fn client_config_trusting(roots: RootCertStore) -> Result<Arc<ClientConfig>, TlsError> {
     let config = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&TLS13, &TLS12])?
         .with_root_certificates(roots)
@@ -61,13 +70,7 @@ pub fn client_config_with_system_roots(
     // Some system bundles carry certificates webpki refuses (old v1 roots); skip those.
     roots.add_parsable_certificates(system_roots().iter().cloned());
     if let Some(path) = extra_ca {
-        for c in crate::material::parse_certs(path, &crate::fsio::read(path)?)? {
-            roots.add(c)?;
-        }
+        add_pem_file(&mut roots, path)?;
     }
-    let config = ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&[&TLS13, &TLS12])?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    client_config_trusting(roots)
 }

@@ -132,17 +132,32 @@ struct Pending {
 /// Queues `event` for delivery: written to storage (table `event_outbox`) before this
 /// returns, so it survives a restart. Never fails the caller: if storage refuses the write,
 /// the event is dropped with an error in the log (the API call that caused it is in the
-/// audit trail).
+/// audit trail). A change made by a request queues its event with [`queue`] instead, in
+/// the transaction that makes the change.
 pub fn publish(state: &State, event: ServiceEvent) {
+    // The server's storage steps off the runtime worker for writes by itself.
+    match coffer_storage::write(state.store.as_ref(), |t| queue(t, state, &event)) {
+        Ok(()) => wake(state),
+        Err(e) => tracing::error!(error = %e, "could not queue a service event; dropped"),
+    }
+}
+
+/// Queues `event` inside the caller's write transaction `t`, so the event is stored if and
+/// only if the change it reports is. Call [`wake`] once the transaction has committed.
+pub fn queue(
+    t: &mut dyn coffer_storage::Txn,
+    state: &State,
+    event: &ServiceEvent,
+) -> Result<(), coffer_storage::StorageError> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let q = Queued {
-        body: envelope(&event, &id),
+        body: envelope(event, &id),
         id,
         source: event.source.to_owned(),
-        detail_type: event.detail_type,
+        detail_type: event.detail_type.clone(),
         account: event.account,
-        region: event.region,
+        region: event.region.clone(),
         time: event.time,
         trail_pending: event.to_trail,
         pending: state
@@ -159,18 +174,15 @@ pub fn publish(state: &State, event: ServiceEvent) {
             .collect(),
     };
     if !q.trail_pending && q.pending.is_empty() {
-        return;
+        return Ok(());
     }
     let key = format!("{:020}-{}", now.unix_timestamp_nanos().max(0), q.id);
-    let r = crate::blocking::run(|| {
-        coffer_storage::write(state.store.as_ref(), |t| put_queued(t, &key, &q))
-    });
-    match r {
-        Ok(()) => {
-            let _ = state.events.tx.try_send(());
-        }
-        Err(e) => tracing::error!(error = %e, "could not queue a service event; dropped"),
-    }
+    put_queued(t, &key, &q)
+}
+
+/// Tells the delivery task that events were queued.
+pub fn wake(state: &State) {
+    let _ = state.events.tx.try_send(());
 }
 
 fn put_queued(
@@ -328,23 +340,23 @@ async fn pass(
 ) -> Result<(), coffer_storage::StorageError> {
     let now = state.clock.now();
     let store = state.store.as_ref();
-    let mine = crate::blocking::run(|| {
-        crate::scheduler::acquire_lease(store, &state.node_id, LEASE, POLL, now)
-    })?;
-    if !mine {
+    // The server's storage steps off the runtime worker by itself where it must. The queue
+    // is read before the lease is taken: an idle node then writes (and syncs) nothing.
+    let entries = coffer_storage::read(store, |t| t.scan(OUTBOX, b"", None, SCAN))?;
+    if entries.is_empty()
+        || !crate::scheduler::acquire_lease(store, &state.node_id, LEASE, POLL, now)?
+    {
         return Ok(());
     }
-    let entries =
-        crate::blocking::run(|| coffer_storage::read(store, |t| t.scan(OUTBOX, b"", None, SCAN)))?;
     for (k, v) in entries {
         let key = String::from_utf8_lossy(&k).into_owned();
         let Ok(q) = serde_json::from_slice::<Queued>(&v) else {
-            crate::blocking::run(|| update(store, &key, |_| {}))?;
+            update(store, &key, |_| {})?;
             continue;
         };
         if q.trail_pending {
             match state.audit.append(audit_record(&q)).await {
-                Ok(_) => crate::blocking::run(|| update(store, &key, |q| q.trail_pending = false))?,
+                Ok(_) => update(store, &key, |q| q.trail_pending = false)?,
                 Err(e) => {
                     tracing::error!(error = %e, "could not record a service event in the audit trail")
                 }
@@ -355,9 +367,7 @@ async fn pass(
             let Some(target) = targets.iter().find(|t| t.hook.url == p.url) else {
                 // The webhook left the configuration since the event was queued.
                 let url = p.url.clone();
-                crate::blocking::run(|| {
-                    update(store, &key, |q| q.pending.retain(|x| x.url != url))
-                })?;
+                update(store, &key, |q| q.pending.retain(|x| x.url != url))?;
                 continue;
             };
             let flight = format!("{key} {}", p.url);
@@ -381,8 +391,7 @@ async fn pass(
             tokio::spawn(async move {
                 let ok = attempt(&target, &id, body, &st.clock).await;
                 let now = st.clock.now();
-                let r =
-                    crate::blocking::run(|| record_attempt(st.store.as_ref(), &key, &url, ok, now));
+                let r = record_attempt(st.store.as_ref(), &key, &url, ok, now);
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "could not record an event delivery");
                 }

@@ -6,7 +6,8 @@ use super::policies::{EXPIRATION, EXPIRATION_NOTIFICATION};
 use super::store::ParamRecord;
 use crate::State;
 use crate::api::Call;
-use crate::events::{ServiceEvent, publish};
+use crate::events::{ServiceEvent, queue};
+use coffer_storage::{StorageError, Txn};
 use serde_json::json;
 
 const SOURCE: &str = "aws.ssm";
@@ -29,26 +30,42 @@ fn change(p: &ParamRecord, operation: &str, time: time::OffsetDateTime) -> Servi
     }
 }
 
-/// A parameter was created, updated, labelled or deleted by a call.
-pub fn parameter_changed(call: &Call<'_>, p: &ParamRecord, operation: &str) {
-    publish(call.state, change(p, operation, call.ctx.time));
+/// A parameter was created, updated, labelled or deleted by a call: queued in the write
+/// transaction `t` that makes the change (the caller wakes delivery after the commit).
+pub fn parameter_changed(
+    t: &mut dyn Txn,
+    call: &Call<'_>,
+    p: &ParamRecord,
+    operation: &str,
+) -> Result<(), StorageError> {
+    queue(t, call.state, &change(p, operation, call.ctx.time))
 }
 
-/// A parameter was deleted by its Expiration policy.
-pub fn parameter_deleted(state: &State, p: &ParamRecord) {
-    publish(state, change(p, "Delete", state.clock.now()));
+/// A parameter was deleted by its Expiration policy (queued in the deleting transaction).
+pub fn parameter_deleted(
+    t: &mut dyn Txn,
+    state: &State,
+    p: &ParamRecord,
+) -> Result<(), StorageError> {
+    queue(t, state, &change(p, "Delete", state.clock.now()))
 }
 
-/// A policy of `p` acted.
-pub fn policy_action(state: &State, p: &ParamRecord, policy: &str) {
+/// A policy of `p` acted (queued in the transaction that acted).
+pub fn policy_action(
+    t: &mut dyn Txn,
+    state: &State,
+    p: &ParamRecord,
+    policy: &str,
+) -> Result<(), StorageError> {
     let reason = match policy {
         EXPIRATION => "Parameter has expired and was deleted.",
         EXPIRATION_NOTIFICATION => "Parameter will expire soon.",
         _ => "Parameter has not been changed for the period the policy names.",
     };
-    publish(
+    queue(
+        t,
         state,
-        ServiceEvent {
+        &ServiceEvent {
             source: SOURCE,
             detail_type: "Parameter Store Policy Action".into(),
             account: p.account,
@@ -64,5 +81,5 @@ pub fn policy_action(state: &State, p: &ParamRecord, policy: &str) {
             }),
             to_trail: true,
         },
-    );
+    )
 }

@@ -33,7 +33,7 @@ pub fn label(call: &Call<'_>, i: LabelInput, audit: &mut AuditInfo) -> Result<Va
         .cloned()
         .partition(|l| names::valid_label(l));
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
-    let (p, version) = coffer_storage::write(call.state.store.as_ref(), |t| {
+    let version = coffer_storage::write(call.state.store.as_ref(), |t| {
         let mut p = store::load(t, region, account, &name)?.ok_or_else(not_found)?;
         let version = target_version(&p, &name, i.parameter_version)?;
         let mut after: Vec<&String> = p
@@ -56,10 +56,13 @@ pub fn label(call: &Call<'_>, i: LabelInput, audit: &mut AuditInfo) -> Result<Va
             p.labels.insert(l.clone(), version);
         }
         store::put(t, store::PARAMS, &p.storage_key(), &p)?;
-        Ok((p, version))
+        if !valid.is_empty() {
+            super::events::parameter_changed(t, call, &p, "LabelParameterVersion")?;
+        }
+        Ok(version)
     })?;
     if !valid.is_empty() {
-        super::events::parameter_changed(call, &p, "LabelParameterVersion");
+        crate::events::wake(call.state);
     }
     Ok(json!({"InvalidLabels": invalid, "ParameterVersion": version}))
 }

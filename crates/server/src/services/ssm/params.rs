@@ -90,15 +90,17 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
         }
     };
     let tags = i.tags.unwrap_or_default();
-    let rec = coffer_storage::write(call.state.store.as_ref(), |t| {
-        commit(t, call, &name, &plan, &stored, &tags)
-    })?;
     let operation = if plan.base.is_some() {
         "Update"
     } else {
         "Create"
     };
-    super::events::parameter_changed(call, &rec, operation);
+    let rec = coffer_storage::write(call.state.store.as_ref(), |t| {
+        let rec = commit(t, call, &name, &plan, &stored, &tags)?;
+        super::events::parameter_changed(t, call, &rec, operation)?;
+        Ok::<_, SsmError>(rec)
+    })?;
+    crate::events::wake(call.state);
     Ok(json!({"Version": rec.version, "Tier": rec.tier}))
 }
 
@@ -600,21 +602,26 @@ pub fn delete(call: &Call<'_>, i: DeleteInput, audit: &mut AuditInfo) -> Result<
     audit.request_parameters = Some(audit_object([("name", Some(json!(name)))]));
     audit_param(call, audit, &name);
     authorize(call, Operation::DeleteParameter, &arn(call, &name))?;
-    let removed = remove(call, &name)?.ok_or_else(not_found)?;
-    super::events::parameter_changed(call, &removed, "Delete");
+    remove(call, &name)?.ok_or_else(not_found)?;
     Ok(json!({}))
 }
 
-/// Deletes the parameter `name`; the removed record, or `None` if there was none.
+/// Deletes the parameter `name` and queues its Delete event; the removed record, or `None`
+/// if there was none.
 fn remove(call: &Call<'_>, name: &str) -> Result<Option<ParamRecord>, SsmError> {
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
-    coffer_storage::write(call.state.store.as_ref(), |t| {
+    let removed = coffer_storage::write(call.state.store.as_ref(), |t| {
         let Some(p) = store::load(t, region, account, name)? else {
             return Ok(None);
         };
         store::remove(t, &p)?;
-        Ok(Some(p))
-    })
+        super::events::parameter_changed(t, call, &p, "Delete")?;
+        Ok::<_, SsmError>(Some(p))
+    })?;
+    if removed.is_some() {
+        crate::events::wake(call.state);
+    }
+    Ok(removed)
 }
 
 #[derive(Deserialize)]
@@ -640,10 +647,7 @@ pub fn delete_many(
     for raw in &i.names {
         let name = names::trim(raw).to_owned();
         match remove(call, &name)? {
-            Some(p) => {
-                super::events::parameter_changed(call, &p, "Delete");
-                deleted.push(raw.clone());
-            }
+            Some(_) => deleted.push(raw.clone()),
             None => invalid.push(raw.clone()),
         }
     }

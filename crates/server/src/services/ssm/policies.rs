@@ -188,7 +188,7 @@ pub fn jobs() -> Vec<Job> {
     }]
 }
 
-/// One action a policy took, reported after the transaction commits.
+/// One action a policy took, reported in the transaction that takes it.
 pub struct Action {
     pub param: ParamRecord,
     pub policy: String,
@@ -197,12 +197,18 @@ pub struct Action {
 /// Acts on every pending policy that is due.
 pub fn run(state: &State) -> Result<usize, SsmError> {
     let now = state.clock.now();
-    let actions = coffer_storage::write(state.store.as_ref(), |t| due_actions(t, now))?;
-    for a in &actions {
-        super::events::policy_action(state, &a.param, &a.policy);
-        if a.policy == EXPIRATION {
-            super::events::parameter_deleted(state, &a.param);
+    let actions = coffer_storage::write(state.store.as_ref(), |t| {
+        let actions = due_actions(t, now)?;
+        for a in &actions {
+            super::events::policy_action(t, state, &a.param, &a.policy)?;
+            if a.policy == EXPIRATION {
+                super::events::parameter_deleted(t, state, &a.param)?;
+            }
         }
+        Ok::<_, SsmError>(actions)
+    })?;
+    if !actions.is_empty() {
+        crate::events::wake(state);
     }
     Ok(actions.len())
 }

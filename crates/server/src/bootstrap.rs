@@ -137,11 +137,8 @@ struct OsRandom;
 
 impl coffer_types::Random for OsRandom {
     fn next_u64(&self) -> u64 {
-        let b = coffer_crypto::random_bytes(8);
         let mut a = [0u8; 8];
-        for (d, s) in a.iter_mut().zip(b) {
-            *d = s;
-        }
+        coffer_crypto::fill_random(&mut a);
         u64::from_le_bytes(a)
     }
 }

@@ -471,6 +471,28 @@ async fn secrets_manager_response_members() {
     let mut v1_stages = entry.secret_versions_to_stages().unwrap()[&v1].clone();
     v1_stages.sort();
     assert_eq!(v1_stages, ["AWSPREVIOUS", "blue"]);
+
+    // A secret the caller made has no OwningService, so the SDK's `owning-service` filter
+    // matches it only negated.
+    assert!(d.owning_service().is_none(), "{:?}", d.owning_service());
+    for (value, expected) in [("rds", 0), ("!rds", 1)] {
+        let listed = c
+            .list_secrets()
+            .filters(
+                Filter::builder()
+                    .key(FilterNameStringType::OwningService)
+                    .values(value)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.secret_list().len(),
+            expected,
+            "owning-service {value}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

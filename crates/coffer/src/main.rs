@@ -11,6 +11,14 @@ mod server;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: a profile of GetSecretValue at concurrency 64 spent
+/// about a sixth of the server's CPU inside glibc's allocator (arena locking, chunk
+/// consolidation), on the many small short-lived buffers of a request. mimalloc's
+/// per-thread free lists serve those for a fraction of the cost. Secrets are still wiped by
+/// `zeroize` before their memory is freed, whatever the allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "coffer",

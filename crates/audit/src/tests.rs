@@ -252,6 +252,75 @@ async fn zero_filled_tail_is_cut_off_at_open() {
     assert!(verify(dir.path(), None).is_ok());
 }
 
+/// Length on disk, and whether the file ends right after a record.
+fn on_disk(path: &Path) -> (u64, bool) {
+    let bytes = std::fs::read(path).unwrap();
+    (bytes.len() as u64, bytes.last() == Some(&b'\n'))
+}
+
+#[tokio::test]
+async fn active_segment_runs_into_zeros_that_close_cuts_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), Some(key()), opts(1000, 64 << 20));
+    for i in 1..=3 {
+        log.append(event(i)).await.unwrap();
+    }
+    let seg = segments(dir.path()).pop().unwrap();
+    assert_eq!(on_disk(&seg), (PREALLOCATE_BYTES, false));
+    // The zeros are unwritten space, not a torn record.
+    let report = verify(dir.path(), Some(&key()));
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.records, 3);
+
+    log.close().await.unwrap();
+    let (len, ends_with_record) = on_disk(&seg);
+    assert!(len < PREALLOCATE_BYTES && ends_with_record, "{len}");
+    assert!(verify(dir.path(), Some(&key())).is_ok());
+}
+
+#[tokio::test]
+async fn a_crash_inside_preallocated_space_loses_no_acknowledged_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), None, opts(1000, 64 << 20));
+    for i in 1..=4 {
+        log.append(event(i)).await.unwrap();
+    }
+    // What a crash leaves: the files as they are while the log is open.
+    let crashed = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, crashed.path().join(f.file_name().unwrap())).unwrap();
+    }
+    log.close().await.unwrap();
+
+    let log = open(crashed.path(), None, opts(1000, 64 << 20));
+    assert_eq!(log.last_seq(), 4);
+    assert_eq!(log.append(event(5)).await.unwrap(), 5);
+    log.close().await.unwrap();
+    let report = verify(crashed.path(), None);
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.records, 5);
+}
+
+#[tokio::test]
+async fn rotation_leaves_segments_without_zeros() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), None, opts(1000, 4096));
+    for i in 1..=40 {
+        log.append(event(i)).await.unwrap();
+    }
+    let segs = segments(dir.path());
+    assert!(segs.len() > 2, "4 KiB segments should have rotated");
+    for seg in &segs[..segs.len() - 1] {
+        let (len, ends_with_record) = on_disk(seg);
+        assert!(len <= 4096 && ends_with_record, "{}: {len}", seg.display());
+    }
+    // Preallocation stops at the segment limit.
+    assert_eq!(on_disk(segs.last().unwrap()).0, 4096);
+    log.close().await.unwrap();
+    assert!(verify(dir.path(), None).is_ok());
+}
+
 #[tokio::test]
 async fn removed_record_is_a_gap() {
     let dir = tempfile::tempdir().unwrap();

@@ -423,8 +423,15 @@ impl Chain<'_, '_> {
             seq,
             problem,
         };
-        let bytes = std::fs::read(&seg.path)
+        let mut bytes = std::fs::read(&seg.path)
             .map_err(|e| fail(0, None, Problem::Unreadable(e.to_string())))?;
+        if later.is_empty() {
+            // The active segment runs on into zeros written ahead of its records (see
+            // `log::PREALLOCATE_BYTES`): unwritten space, not a record. Records never
+            // contain NUL, so the records end at the last other byte.
+            let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            bytes.truncate(end);
+        }
         let mut lines = Lines::new(&bytes);
         let mut n = 0;
         while let Some(line) = lines.next() {

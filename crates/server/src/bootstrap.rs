@@ -8,6 +8,7 @@ use crate::credential_cache::CredentialCache;
 use crate::identity::{self, IdentityError, KeyOwner};
 use crate::record_cache::{Watch, WatchedStorage};
 use crate::services::kms::KeyCache;
+use crate::services::secretsmanager::store::SecretCache;
 use coffer_storage::{Storage, StorageError};
 use coffer_types::{AccountId, AdjustableClock, SharedClock, SystemClock};
 use std::path::{Path, PathBuf};
@@ -76,9 +77,23 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
     create_data_dir(&config.data_dir)?;
     let credentials = Arc::new(CredentialCache::default());
     let kms_keys = Arc::new(KeyCache::default());
+    let sm_secrets = Arc::new(SecretCache::default());
+    let ssm_reads = crate::services::ssm::store::ReadCache::default();
     let watches: Vec<Watch> = vec![
         (crate::identity::KEYS, credentials.clone()),
         (crate::services::kms::store::KEYS, kms_keys.clone()),
+        (
+            crate::services::secretsmanager::store::SECRETS,
+            sm_secrets.clone(),
+        ),
+        (
+            crate::services::ssm::store::PARAMS,
+            ssm_reads.params.clone(),
+        ),
+        (
+            crate::services::ssm::store::VERSIONS,
+            ssm_reads.versions.clone(),
+        ),
     ];
     let store: Arc<dyn Storage> = Arc::new(WatchedStorage::new(open_storage(&config)?, watches));
     let barrier = Arc::new(Barrier::unseal(store.as_ref(), &config.unseal)?);
@@ -112,6 +127,8 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
         store,
         credentials,
         kms_keys,
+        sm_secrets,
+        ssm_reads,
         barrier,
         clock,
         random,

@@ -10,6 +10,7 @@ use crate::api::{AuditInfo, AuditResource, Call};
 use crate::authz::{self, Ask, ResourcePolicy};
 use coffer_policy::{PolicyKind, ResourcePolicyMode};
 use coffer_storage::Txn;
+use std::sync::Arc;
 
 /// Extra condition keys a handler adds for its operation.
 pub type Conditions = Vec<(String, Vec<String>)>;
@@ -27,27 +28,56 @@ pub fn load(
     extra: Conditions,
     audit: &mut AuditInfo,
 ) -> Result<SecretRecord, SmError> {
+    let secret = found(call, secret_id, action, |r| store::find(t, r))?;
+    audit_secret(audit, &secret);
+    authorize(call, t, action, &secret, extra)?;
+    Ok(secret)
+}
+
+/// [`load`] for reads: the record comes from the server's secret cache when fresh there,
+/// so it is shared, not owned. Only for handlers that do not write the record back.
+pub fn load_for_read(
+    call: &Call<'_>,
+    t: &mut dyn Txn,
+    secret_id: &str,
+    action: &str,
+    extra: Conditions,
+    audit: &mut AuditInfo,
+) -> Result<Arc<SecretRecord>, SmError> {
+    let (cache, now) = (&call.state.sm_secrets, call.state.clock.now());
+    let secret = found(call, secret_id, action, |r| {
+        store::find_cached(cache, now, t, r)
+    })?;
+    audit_secret(audit, &secret);
+    authorize(call, t, action, &secret, extra)?;
+    Ok(secret)
+}
+
+/// Resolves `secret_id` in the caller's region and looks it up with `find`; a secret that
+/// is not there is ResourceNotFound, or AccessDenied in another account (whose secrets'
+/// existence is not revealed).
+fn found<S>(
+    call: &Call<'_>,
+    secret_id: &str,
+    action: &str,
+    find: impl FnOnce(&store::SecretRef) -> Result<Option<S>, SmError>,
+) -> Result<S, SmError> {
     let me = call.ctx.principal.account;
     let region = call.ctx.region.as_str();
     let r = store::parse_ref(secret_id, region, me).ok_or_else(not_found)?;
     if r.region != region {
         return Err(not_found());
     }
-    let Some(secret) = store::find(t, &r)? else {
-        // Another account's secret that does not exist is not revealed as missing.
-        if r.account != me {
-            return Err(SmError::AccessDenied(denied_message(
-                call,
-                action,
-                secret_id,
-                "because no resource-based policy allows the action",
-            )));
-        }
-        return Err(not_found());
-    };
-    audit_secret(audit, &secret);
-    authorize(call, t, action, &secret, extra)?;
-    Ok(secret)
+    match find(&r)? {
+        Some(s) => Ok(s),
+        None if r.account != me => Err(SmError::AccessDenied(denied_message(
+            call,
+            action,
+            secret_id,
+            "because no resource-based policy allows the action",
+        ))),
+        None => Err(not_found()),
+    }
 }
 
 /// Authorizes `action` on an existing secret for the caller.

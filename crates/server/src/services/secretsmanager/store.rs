@@ -9,11 +9,19 @@
 //! A replica is an ordinary record under its own region with `primary_region` set.
 
 use super::error::{SmError, not_found};
+use crate::record_cache::RecordCache;
 use crate::records;
 use coffer_storage::Txn;
 use coffer_types::AccountId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::sync::Arc;
 use time::OffsetDateTime;
+
+/// Recently read secret records, for the read path (GetSecretValue, BatchGetSecretValue).
+/// Writes to `sm_secrets` on this node invalidate an entry at once; see
+/// `crate::record_cache` for the bound on staleness across nodes. Records hold no secret
+/// value (those live in `sm_versions`, read per request).
+pub type SecretCache = RecordCache<SecretRecord>;
 
 pub const SECRETS: &str = "sm_secrets";
 pub const VERSIONS: &str = "sm_versions";
@@ -230,6 +238,33 @@ pub fn find(t: &mut dyn Txn, r: &SecretRef) -> Result<Option<SecretRecord>, SmEr
         return Ok(Some(s));
     }
     get(t, SECRETS, &secret_key(&r.region, r.account, &r.text))
+}
+
+/// [`find`] through `cache`: the record each storage key names is looked up once per
+/// cache lifetime. Only records found are cached (see `RecordCache`).
+pub fn find_cached(
+    cache: &SecretCache,
+    now: OffsetDateTime,
+    t: &mut dyn Txn,
+    r: &SecretRef,
+) -> Result<Option<Arc<SecretRecord>>, SmError> {
+    let mut lookup = |name: &str| -> Result<Option<Arc<SecretRecord>>, SmError> {
+        let key = secret_key(&r.region, r.account, name);
+        if let Some(s) = cache.get(&key, now) {
+            return Ok(Some(s));
+        }
+        let generation = cache.generation();
+        let found: Option<SecretRecord> = get(t, SECRETS, &key)?;
+        Ok(found.map(|s| cache.insert(&key, s, generation, now)))
+    };
+    if r.is_arn
+        && let Some((name, suffix)) = split_suffix(&r.text)
+        && let Some(s) = lookup(name)?
+        && s.suffix == suffix
+    {
+        return Ok(Some(s));
+    }
+    lookup(&r.text)
 }
 
 /// `name-XXXXXX` into the name and the 6-character suffix.

@@ -221,7 +221,7 @@ fn get_one(
     audit: &mut AuditInfo,
 ) -> Result<Map<String, Value>, SmError> {
     let s = coffer_storage::read(call.state.store.as_ref(), |t| {
-        let s = access::load(
+        let s = access::load_for_read(
             call,
             t,
             secret_id,

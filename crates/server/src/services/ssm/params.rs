@@ -9,6 +9,7 @@ use coffer_wire::model::JavaPattern;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// Parameter Store keeps this many versions of a parameter.
@@ -474,16 +475,21 @@ fn version_not_found(name: &str, v: &str) -> SsmError {
     ))
 }
 
+/// A parameter and one of its versions, shared with the read cache.
+type Selected = (Arc<ParamRecord>, Arc<VersionRecord>);
+
 /// The parameter and the version `selector` picks; `Ok(None)` when the parameter does not
 /// exist, an error when it exists but the version or label does not.
+/// Both come from the server's read cache when fresh there.
 fn read_selected(
     call: &Call<'_>,
     name: &str,
     selector: &Selector,
-) -> Result<Option<(ParamRecord, VersionRecord)>, SsmError> {
+) -> Result<Option<Selected>, SsmError> {
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
+    let (cache, now) = (&call.state.ssm_reads, call.state.clock.now());
     coffer_storage::read(call.state.store.as_ref(), |t| {
-        let Some(p) = load_named(t, region, account, name)? else {
+        let Some(p) = load_named_cached(cache, now, t, region, account, name)? else {
             return Ok(None);
         };
         let version = match selector {
@@ -495,10 +501,27 @@ fn read_selected(
                 None => return Err(not_found()),
             },
         };
-        let v = store::load_version(t, &p, version)?
+        let v = store::load_version_cached(cache, now, t, &p, version)?
             .ok_or_else(|| SsmError::Internal("missing version record".into()))?;
         Ok(Some((p, v)))
     })
+}
+
+/// [`load_named`] through the read cache.
+fn load_named_cached(
+    cache: &store::ReadCache,
+    now: time::OffsetDateTime,
+    t: &mut dyn coffer_storage::Txn,
+    region: &str,
+    account: coffer_types::AccountId,
+    name: &str,
+) -> Result<Option<Arc<ParamRecord>>, SsmError> {
+    for c in names::candidates(name, region, &account.to_string()) {
+        if let Some(p) = store::load_cached(cache, now, t, region, account, &c)? {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
 }
 
 /// The parameter a read names, by name or by ARN (see `names::candidates`).

@@ -15,12 +15,40 @@
 //! history. SecureString values are only ever stored as KMS ciphertext (see `values.rs`).
 
 use super::SsmError;
+use crate::record_cache::RecordCache;
 use crate::records;
 use coffer_storage::Txn;
 use coffer_types::AccountId;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use time::OffsetDateTime;
+
+/// Recently read parameters and versions, for the read path (GetParameter, GetParameters).
+/// Writes to `ssm_params` and `ssm_versions` on this node invalidate an entry at once; see
+/// `crate::record_cache` for the bound on staleness across nodes. A SecureString version
+/// holds its value as KMS ciphertext, as in storage.
+#[derive(Default)]
+pub struct ReadCache {
+    pub params: Arc<RecordCache<ParamRecord>>,
+    pub versions: Arc<RecordCache<VersionRecord>>,
+}
+
+/// The record at `key` of `table` through `cache`.
+fn get_cached<T: DeserializeOwned + Send + Sync>(
+    cache: &RecordCache<T>,
+    now: OffsetDateTime,
+    t: &mut dyn Txn,
+    table: &str,
+    key: &str,
+) -> Result<Option<Arc<T>>, SsmError> {
+    if let Some(v) = cache.get(key, now) {
+        return Ok(Some(v));
+    }
+    let generation = cache.generation();
+    let found: Option<T> = get(t, table, key)?;
+    Ok(found.map(|v| cache.insert(key, v, generation, now)))
+}
 
 pub const PARAMS: &str = "ssm_params";
 pub const VERSIONS: &str = "ssm_versions";
@@ -165,6 +193,37 @@ pub fn load(
 ) -> Result<Option<ParamRecord>, SsmError> {
     let rec: Option<ParamRecord> = get(t, PARAMS, &param_key(region, account, name))?;
     Ok(rec.filter(|r| r.region == region && r.account == account))
+}
+
+/// [`load`] through the read cache.
+pub fn load_cached(
+    cache: &ReadCache,
+    now: OffsetDateTime,
+    t: &mut dyn Txn,
+    region: &str,
+    account: AccountId,
+    name: &str,
+) -> Result<Option<Arc<ParamRecord>>, SsmError> {
+    let key = param_key(region, account, name);
+    let rec = get_cached(&cache.params, now, t, PARAMS, &key)?;
+    Ok(rec.filter(|r| r.region == region && r.account == account))
+}
+
+/// [`load_version`] through the read cache.
+pub fn load_version_cached(
+    cache: &ReadCache,
+    now: OffsetDateTime,
+    t: &mut dyn Txn,
+    p: &ParamRecord,
+    version: u64,
+) -> Result<Option<Arc<VersionRecord>>, SsmError> {
+    get_cached(
+        &cache.versions,
+        now,
+        t,
+        VERSIONS,
+        &version_key(&p.id, version),
+    )
 }
 
 pub fn load_version(

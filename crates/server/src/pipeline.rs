@@ -398,18 +398,12 @@ fn lookup_credential(
     akid: &str,
     now: time::OffsetDateTime,
 ) -> Result<Option<Arc<CachedCredential>>, IdentityError> {
-    if let Some(c) = state.credentials.get(akid, now) {
-        return Ok(Some(c));
-    }
-    let generation = state.credentials.generation();
-    let found = coffer_storage::read(state.store.as_ref(), |t| {
-        identity::resolve(t, &state.barrier, akid)
-    })?;
-    Ok(found.map(|cred| {
-        state
-            .credentials
-            .insert(akid, CachedCredential::new(cred), generation, now)
-    }))
+    state.credentials.get_or_load(akid, now, || {
+        let found = coffer_storage::read(state.store.as_ref(), |t| {
+            identity::resolve(t, &state.barrier, akid)
+        })?;
+        Ok(found.map(CachedCredential::new))
+    })
 }
 
 /// Temporary credentials need their session token, and stop working when they expire.

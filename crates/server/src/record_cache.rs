@@ -110,6 +110,21 @@ impl<V> RecordCache<V> {
         value
     }
 
+    /// The fresh entry for `key`, or what `load` finds in storage (then kept, as
+    /// [`Self::insert`] decides). `None` when storage has no such record; that is not cached.
+    pub fn get_or_load<E>(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+        load: impl FnOnce() -> Result<Option<V>, E>,
+    ) -> Result<Option<Arc<V>>, E> {
+        if let Some(v) = self.get(key, now) {
+            return Ok(Some(v));
+        }
+        let generation = self.generation();
+        Ok(load()?.map(|v| self.insert(key, v, generation, now)))
+    }
+
     pub fn len(&self) -> usize {
         self.read().entries.len()
     }
@@ -282,5 +297,32 @@ mod tests {
         coffer_storage::write(&store, |t| t.delete("table_b", b"other").map(|_| ())).unwrap();
         assert!(b.get("other", T0).is_none());
         assert_eq!(b.get("k", T0).as_deref(), Some(&2));
+    }
+    #[test]
+    fn get_or_load_loads_once_and_never_keeps_a_missing_record() {
+        let cache = RecordCache::<u32>::default();
+        let loads = std::cell::Cell::new(0);
+        let load = |v: Option<u32>| {
+            loads.set(loads.get() + 1);
+            Ok::<_, ()>(v)
+        };
+        assert_eq!(cache.get_or_load("gone", T0, || load(None)), Ok(None));
+        assert_eq!(cache.get_or_load("gone", T0, || load(None)), Ok(None));
+        let first = cache.get_or_load("k", T0, || load(Some(1))).unwrap();
+        let again = cache.get_or_load("k", T0, || load(Some(2))).unwrap();
+        assert_eq!((first.as_deref(), again.as_deref()), (Some(&1), Some(&1)));
+        assert_eq!(
+            loads.get(),
+            3,
+            "a missing record is looked up every time, a found one once"
+        );
+        let later = T0 + CACHE_TTL;
+        let reloaded = cache.get_or_load("k", later, || load(Some(3))).unwrap();
+        assert_eq!(reloaded.as_deref(), Some(&3), "expired at the TTL");
+        assert_eq!(
+            cache.get_or_load("k", T0, || Err(())),
+            Err(()),
+            "a clock gone back"
+        );
     }
 }

@@ -126,18 +126,14 @@ fn load_cached(
     t: &mut dyn Txn,
     storage_key: &str,
 ) -> Result<Option<Arc<LoadedKey>>, KmsError> {
-    let cache = &call.state.kms_keys;
     let now = call.state.clock.now();
-    if let Some(k) = cache.get(storage_key, now) {
-        return Ok(Some(k));
-    }
-    let generation = cache.generation();
-    let Some(record) = store::get::<KeyRecord>(t, store::KEYS, storage_key)? else {
-        return Ok(None);
-    };
-    let policy = Arc::new(parse_policy(&record.policy)?);
-    let loaded = LoadedKey { record, policy };
-    Ok(Some(cache.insert(storage_key, loaded, generation, now)))
+    call.state.kms_keys.get_or_load(storage_key, now, || {
+        let Some(record) = store::get::<KeyRecord>(t, store::KEYS, storage_key)? else {
+            return Ok(None);
+        };
+        let policy = Arc::new(parse_policy(&record.policy)?);
+        Ok(Some(LoadedKey { record, policy }))
+    })
 }
 
 fn parse_policy(policy: &str) -> Result<PolicyDocument, KmsError> {

@@ -248,14 +248,9 @@ pub fn find_cached(
     t: &mut dyn Txn,
     r: &SecretRef,
 ) -> Result<Option<Arc<SecretRecord>>, SmError> {
-    let mut lookup = |name: &str| -> Result<Option<Arc<SecretRecord>>, SmError> {
+    let mut lookup = |name: &str| {
         let key = secret_key(&r.region, r.account, name);
-        if let Some(s) = cache.get(&key, now) {
-            return Ok(Some(s));
-        }
-        let generation = cache.generation();
-        let found: Option<SecretRecord> = get(t, SECRETS, &key)?;
-        Ok(found.map(|s| cache.insert(&key, s, generation, now)))
+        cache.get_or_load(&key, now, || get(t, SECRETS, &key))
     };
     if r.is_arn
         && let Some((name, suffix)) = split_suffix(&r.text)

@@ -34,22 +34,6 @@ pub struct ReadCache {
     pub versions: Arc<RecordCache<VersionRecord>>,
 }
 
-/// The record at `key` of `table` through `cache`.
-fn get_cached<T: DeserializeOwned + Send + Sync>(
-    cache: &RecordCache<T>,
-    now: OffsetDateTime,
-    t: &mut dyn Txn,
-    table: &str,
-    key: &str,
-) -> Result<Option<Arc<T>>, SsmError> {
-    if let Some(v) = cache.get(key, now) {
-        return Ok(Some(v));
-    }
-    let generation = cache.generation();
-    let found: Option<T> = get(t, table, key)?;
-    Ok(found.map(|v| cache.insert(key, v, generation, now)))
-}
-
 pub const PARAMS: &str = "ssm_params";
 pub const VERSIONS: &str = "ssm_versions";
 pub const SETTINGS: &str = "ssm_settings";
@@ -205,7 +189,9 @@ pub fn load_cached(
     name: &str,
 ) -> Result<Option<Arc<ParamRecord>>, SsmError> {
     let key = param_key(region, account, name);
-    let rec = get_cached(&cache.params, now, t, PARAMS, &key)?;
+    let rec = cache
+        .params
+        .get_or_load(&key, now, || get(t, PARAMS, &key))?;
     Ok(rec.filter(|r| r.region == region && r.account == account))
 }
 
@@ -217,13 +203,10 @@ pub fn load_version_cached(
     p: &ParamRecord,
     version: u64,
 ) -> Result<Option<Arc<VersionRecord>>, SsmError> {
-    get_cached(
-        &cache.versions,
-        now,
-        t,
-        VERSIONS,
-        &version_key(&p.id, version),
-    )
+    let key = version_key(&p.id, version);
+    cache
+        .versions
+        .get_or_load(&key, now, || get(t, VERSIONS, &key))
 }
 
 pub fn load_version(

@@ -10,6 +10,7 @@ use crate::api::{AuditInfo, AuditResource, Call};
 use crate::authz::{self, Ask, ResourcePolicy};
 use coffer_policy::{PolicyKind, ResourcePolicyMode};
 use coffer_storage::Txn;
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 /// Extra condition keys a handler adds for its operation.
@@ -28,10 +29,8 @@ pub fn load(
     extra: Conditions,
     audit: &mut AuditInfo,
 ) -> Result<SecretRecord, SmError> {
-    let secret = found(call, secret_id, action, |r| store::find(t, r))?;
-    audit_secret(audit, &secret);
-    authorize(call, t, action, &secret, extra)?;
-    Ok(secret)
+    let find = |t: &mut dyn Txn, r: &store::SecretRef| store::find(t, r);
+    load_with(call, t, secret_id, action, extra, audit, find)
 }
 
 /// [`load`] for reads: the record comes from the server's secret cache when fresh there,
@@ -45,22 +44,21 @@ pub fn load_for_read(
     audit: &mut AuditInfo,
 ) -> Result<Arc<SecretRecord>, SmError> {
     let (cache, now) = (&call.state.sm_secrets, call.state.clock.now());
-    let secret = found(call, secret_id, action, |r| {
-        store::find_cached(cache, now, t, r)
-    })?;
-    audit_secret(audit, &secret);
-    authorize(call, t, action, &secret, extra)?;
-    Ok(secret)
+    let find = |t: &mut dyn Txn, r: &store::SecretRef| store::find_cached(cache, now, t, r);
+    load_with(call, t, secret_id, action, extra, audit, find)
 }
 
-/// Resolves `secret_id` in the caller's region and looks it up with `find`; a secret that
-/// is not there is ResourceNotFound, or AccessDenied in another account (whose secrets'
-/// existence is not revealed).
-fn found<S>(
+/// [`load`] with the look-up as a parameter: resolves `secret_id` in the caller's region
+/// and finds it with `find`. A secret that is not there is ResourceNotFound, or
+/// AccessDenied in another account (whose secrets' existence is not revealed).
+fn load_with<S: Borrow<SecretRecord>>(
     call: &Call<'_>,
+    t: &mut dyn Txn,
     secret_id: &str,
     action: &str,
-    find: impl FnOnce(&store::SecretRef) -> Result<Option<S>, SmError>,
+    extra: Conditions,
+    audit: &mut AuditInfo,
+    find: impl FnOnce(&mut dyn Txn, &store::SecretRef) -> Result<Option<S>, SmError>,
 ) -> Result<S, SmError> {
     let me = call.ctx.principal.account;
     let region = call.ctx.region.as_str();
@@ -68,16 +66,21 @@ fn found<S>(
     if r.region != region {
         return Err(not_found());
     }
-    match find(&r)? {
-        Some(s) => Ok(s),
-        None if r.account != me => Err(SmError::AccessDenied(denied_message(
-            call,
-            action,
-            secret_id,
-            "because no resource-based policy allows the action",
-        ))),
-        None => Err(not_found()),
-    }
+    let secret = match find(t, &r)? {
+        Some(s) => s,
+        None if r.account != me => {
+            return Err(SmError::AccessDenied(denied_message(
+                call,
+                action,
+                secret_id,
+                "because no resource-based policy allows the action",
+            )));
+        }
+        None => return Err(not_found()),
+    };
+    audit_secret(audit, secret.borrow());
+    authorize(call, t, action, secret.borrow(), extra)?;
+    Ok(secret)
 }
 
 /// Authorizes `action` on an existing secret for the caller.

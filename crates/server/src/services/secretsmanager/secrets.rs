@@ -590,25 +590,8 @@ mod tests {
     fn record(owner: Option<&str>) -> SecretRecord {
         let t = time::macros::datetime!(2026-01-01 0:00 UTC);
         SecretRecord {
-            name: "rds!db-1".into(),
-            suffix: "AbCdEf".into(),
-            account: "111122223333".parse().unwrap(),
-            region: "us-east-1".into(),
-            description: None,
-            kms_key_id: None,
-            kms_key_arn: None,
-            created: t,
-            last_changed: t,
-            last_accessed: None,
-            deleted: None,
-            purge_at: None,
-            tags: Vec::new(),
-            policy: None,
-            rotation: Default::default(),
-            versions: Vec::new(),
-            primary_region: None,
-            replicas: Vec::new(),
             owning_service: owner.map(Into::into),
+            ..SecretRecord::example("rds!db-1", t)
         }
     }
 

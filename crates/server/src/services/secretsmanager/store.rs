@@ -105,6 +105,33 @@ pub struct SecretRecord {
 }
 
 impl SecretRecord {
+    /// A secret of account 111122223333 in us-east-1 with no versions, for unit tests.
+    #[cfg(test)]
+    pub fn example(name: &str, created: OffsetDateTime) -> Self {
+        Self {
+            name: name.into(),
+            suffix: "AbCdEf".into(),
+            #[allow(clippy::unwrap_used)]
+            account: "111122223333".parse().unwrap(),
+            region: "us-east-1".into(),
+            description: None,
+            kms_key_id: None,
+            kms_key_arn: None,
+            created,
+            last_changed: created,
+            last_accessed: None,
+            deleted: None,
+            purge_at: None,
+            tags: Vec::new(),
+            policy: None,
+            rotation: Default::default(),
+            versions: Vec::new(),
+            primary_region: None,
+            replicas: Vec::new(),
+            owning_service: None,
+        }
+    }
+
     pub fn arn(&self) -> String {
         secret_arn(&self.region, self.account, &self.name, &self.suffix)
     }

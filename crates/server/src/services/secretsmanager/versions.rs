@@ -608,35 +608,19 @@ mod tests {
 
     fn secret(versions: &[(&str, &[&str])]) -> SecretRecord {
         let t = OffsetDateTime::UNIX_EPOCH;
+        let versions = versions
+            .iter()
+            .map(|(id, st)| VersionMeta {
+                id: (*id).into(),
+                stages: st.iter().map(|s| (*s).to_owned()).collect(),
+                created: t,
+                last_accessed: None,
+                key_arn: String::new(),
+            })
+            .collect();
         SecretRecord {
-            name: "n".into(),
-            suffix: "AbCdEf".into(),
-            account: "111122223333".parse().unwrap(),
-            region: "us-east-1".into(),
-            description: None,
-            kms_key_id: None,
-            kms_key_arn: None,
-            created: t,
-            last_changed: t,
-            last_accessed: None,
-            deleted: None,
-            purge_at: None,
-            tags: Vec::new(),
-            policy: None,
-            rotation: Default::default(),
-            versions: versions
-                .iter()
-                .map(|(id, st)| VersionMeta {
-                    id: (*id).into(),
-                    stages: st.iter().map(|s| (*s).to_owned()).collect(),
-                    created: t,
-                    last_accessed: None,
-                    key_arn: String::new(),
-                })
-                .collect(),
-            primary_region: None,
-            replicas: Vec::new(),
-            owning_service: None,
+            versions,
+            ..SecretRecord::example("n", t)
         }
     }
 

@@ -112,8 +112,11 @@ impl Frames<'_> {
             .threads
             .min(buf.len() / MIN_BYTES_PER_THREAD)
             .clamp(1, count.max(1));
-        if threads == 1 && meanwhile.is_none() {
-            return Ok(work(0, buf));
+        if threads == 1 {
+            // Too little work to share: no thread is started, `meanwhile` runs here too.
+            let side = meanwhile.map_or(Ok(()), |f| f());
+            let failed = work(0, buf);
+            return side.map(|()| failed);
         }
         let per = count.div_ceil(threads).max(1);
         let mut runs = buf.chunks_mut(per * stride).enumerate();
@@ -231,6 +234,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_small_batch_starts_no_thread_even_with_work_meanwhile() {
+        let key = GcmKey::new(&[9u8; 32]).unwrap();
+        let mut buf = batch(4096, 3);
+        let caller = std::thread::current().id();
+        let worked_on = std::sync::Mutex::new(Vec::new());
+        let mut ran_meanwhile = false;
+        let mut meanwhile = || {
+            ran_meanwhile = true;
+            Ok(())
+        };
+        let work = |_: usize, _: &mut [u8]| {
+            worked_on.lock().unwrap().push(std::thread::current().id());
+            None
+        };
+        let failed = frames(&key, 4096, 8)
+            .run(&mut buf, work, Some(&mut meanwhile))
+            .unwrap();
+        assert_eq!(failed, None);
+        assert!(ran_meanwhile);
+        assert_eq!(*worked_on.lock().unwrap(), vec![caller]);
     }
 
     #[test]

@@ -202,14 +202,14 @@ pub fn describe(call: &Call<'_>, i: IdInput, audit: &mut AuditInfo) -> Result<Va
     Ok(describe_json(&s, true))
 }
 
-/// DescribeSecret's body; ListSecrets entries are the same shape with
-/// `SecretVersionsToStages` instead of `VersionIdsToStages`.
 /// The service id AWS reports as `OwningService` (`rds`) for a calling service named by
 /// its endpoint (`rds.us-east-1.amazonaws.com`) or its principal (`rds.amazonaws.com`).
 fn owning_service(via: &str) -> String {
     via.split('.').next().unwrap_or(via).to_owned()
 }
 
+/// DescribeSecret's body; ListSecrets entries are the same shape with
+/// `SecretVersionsToStages` instead of `VersionIdsToStages`.
 pub fn describe_json(s: &SecretRecord, describe: bool) -> Value {
     let mut o = json!({
         "ARN": s.arn(),

@@ -4,7 +4,7 @@
 //! Two jobs, so a rotation waiting on a slow rotation function never holds up purging;
 //! and each due rotation runs on a blocking thread of its own, so one hung webhook (up to
 //! 60 s a step) delays no other secret. A rotation is claimed before it runs: its
-//! `NextRotationDate` moves to the next window in storage first (`run_scheduled`), so
+//! `NextRotationDate` moves to the next window in storage first (`rotation::claim_scheduled`, which also checks the stored record is still due), so
 //! neither this node's next tick nor another node that takes the job's lease starts it
 //! again; and a rotation still running when its next window comes is not started twice
 //! on its node.
@@ -44,21 +44,31 @@ pub fn purge(state: &State) -> Result<usize, SmError> {
     Ok(purged)
 }
 
-/// Starts every due rotation on a thread of its own (outside any transaction: rotation
-/// calls the function, which calls back into coffer) and returns without waiting. A
-/// secret whose previous rotation is still running on this node is left alone.
+/// Claims every due rotation here (`rotation::claim_scheduled`, one short transaction
+/// each), then runs each on a thread of its own (outside any transaction: rotation calls
+/// the function, which calls back into coffer) and returns without waiting. A secret whose
+/// previous rotation is still running on this node is left alone.
 pub fn start_due_rotations(state: &Arc<State>) -> Result<(), SmError> {
     let now = state.clock.now();
     let all = coffer_storage::read(state.store.as_ref(), |t| store::scan_secrets(t, ""))?;
     let handle = tokio::runtime::Handle::try_current().ok();
     for s in all.into_iter().filter(|s| rotation::due(s, now)) {
-        let Some(claim) = InFlight::claim(state, &s) else {
+        let Some(in_flight) = InFlight::claim(state, &s) else {
             continue;
+        };
+        let claimed = match rotation::claim_scheduled(state, &s.storage_key(), now) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(e) => {
+                // One secret's storage error does not hold up the others.
+                tracing::warn!(secret = %s.arn(), error = %e, "could not claim a due rotation");
+                continue;
+            }
         };
         let st = state.clone();
         let work = move || {
-            rotation::run_scheduled(&st, &s, now);
-            drop(claim);
+            rotation::run_claimed(&st, &claimed);
+            drop(in_flight);
         };
         match &handle {
             Some(h) => {

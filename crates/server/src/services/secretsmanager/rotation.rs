@@ -313,31 +313,40 @@ pub fn due(s: &SecretRecord, now: OffsetDateTime) -> bool {
         && s.rotation.next_rotation.is_some_and(|n| n <= now)
 }
 
-/// A rotation the schedule made due: the next one is scheduled first, so a failing
-/// function is retried at the next scheduled time rather than every scheduler tick.
-pub fn run_scheduled(state: &State, s: &SecretRecord, now: OffsetDateTime) {
-    let key = s.storage_key();
-    let next = s
-        .rotation
-        .rules
-        .as_ref()
-        .and_then(|r| next_rotation(r, now, state.random.as_ref()));
-    let r = coffer_storage::write(state.store.as_ref(), |t| {
-        let Some(mut r) = store::get::<SecretRecord>(t, store::SECRETS, &key)? else {
+/// Claims a rotation the schedule made due: in one transaction, re-reads the secret,
+/// checks that it is still due (a RotateSecret or CancelRotateSecret may have come in
+/// since the scan) and moves `NextRotationDate` to the next window of its current rules,
+/// so a failing function is retried at the next scheduled time rather than every
+/// scheduler tick, and no other node starts the same rotation. Returns the claimed record.
+pub fn claim_scheduled(
+    state: &State,
+    key: &str,
+    now: OffsetDateTime,
+) -> Result<Option<SecretRecord>, SmError> {
+    coffer_storage::write(state.store.as_ref(), |t| {
+        let Some(mut r) = store::get::<SecretRecord>(t, store::SECRETS, key)? else {
             return Ok(None);
         };
-        r.rotation.next_rotation = next;
+        if !due(&r, now) {
+            return Ok(None);
+        }
+        r.rotation.next_rotation = r
+            .rotation
+            .rules
+            .as_ref()
+            .and_then(|x| next_rotation(x, now, state.random.as_ref()));
         store::put_secret(t, &r)?;
-        Ok::<_, SmError>(Some(r))
-    });
-    let Ok(Some(fresh)) = r else {
-        return;
-    };
-    // An unfinished rotation is reattempted with its own token, as AWS does.
-    let token = versions::pending_version(&fresh)
+        Ok(Some(r))
+    })
+}
+
+/// Runs a rotation [`claim_scheduled`] claimed. An unfinished rotation is reattempted
+/// with its own token, as AWS does.
+pub fn run_claimed(state: &State, claimed: &SecretRecord) {
+    let token = versions::pending_version(claimed)
         .map(|v| v.id.clone())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    run(state, &fresh, &token);
+    run(state, claimed, &token);
 }
 
 #[cfg(test)]
@@ -345,6 +354,48 @@ mod tests {
     use super::*;
     use coffer_types::{Random, SeededRandom};
     use time::macros::datetime;
+
+    /// A scheduled claim re-reads the secret: one scanned as due but cancelled (or
+    /// rescheduled) before the claim is not rotated, and a due one moves to its next window
+    /// under its stored rules.
+    #[test]
+    fn a_claim_checks_the_stored_record_and_moves_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config::validate(crate::config::RawConfig {
+            data_dir: Some(dir.path().to_path_buf()),
+            test_clock: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        let state = crate::open_state(config).unwrap().state;
+        let now = state.clock.now();
+        let mut s = SecretRecord::example("db", now);
+        s.rotation = store::RotationConfig {
+            enabled: true,
+            lambda_arn: Some("arn:aws:lambda:us-east-1:111122223333:function:f".into()),
+            rules: Some(rules(Some(1), None, None)),
+            last_rotated: None,
+            next_rotation: Some(now - Duration::minutes(1)),
+        };
+        let put = |s: &SecretRecord| {
+            coffer_storage::write(state.store.as_ref(), |t| store::put_secret(t, s)).unwrap()
+        };
+        let key = s.storage_key();
+
+        let mut cancelled = s.clone();
+        cancelled.rotation.enabled = false;
+        put(&cancelled);
+        assert!(claim_scheduled(&state, &key, now).unwrap().is_none());
+
+        put(&s);
+        let claimed = claim_scheduled(&state, &key, now).unwrap().unwrap();
+        let next = claimed.rotation.next_rotation.unwrap();
+        assert!(next > now, "moved to the next window: {next}");
+        assert!(
+            claim_scheduled(&state, &key, now).unwrap().is_none(),
+            "claimed once"
+        );
+    }
 
     fn rules(days: Option<i64>, expr: Option<&str>, window: Option<&str>) -> RotationRules {
         RotationRules {

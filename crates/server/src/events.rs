@@ -583,21 +583,6 @@ mod tests {
         assert!(stored(store.as_ref(), "k2").is_none(), "given up: removed");
     }
 
-    /// Keys in the clear: the test's certificates protect nothing.
-    struct NoSeal;
-    impl coffer_tls::KeySealer for NoSeal {
-        fn seal(&self, _purpose: &str, plaintext: &[u8]) -> Vec<u8> {
-            plaintext.to_vec()
-        }
-        fn open(
-            &self,
-            _purpose: &str,
-            sealed: &[u8],
-        ) -> Result<zeroize::Zeroizing<Vec<u8>>, coffer_tls::SealError> {
-            Ok(zeroize::Zeroizing::new(sealed.to_vec()))
-        }
-    }
-
     /// A local CA and an HTTPS receiver with a certificate it issued for 127.0.0.1; the
     /// receiver answers 200 to each request and counts them.
     async fn tls_receiver(
@@ -605,7 +590,7 @@ mod tests {
     ) -> (String, PathBuf, Arc<std::sync::atomic::AtomicUsize>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let now = time::macros::datetime!(2026-01-01 0:00 UTC);
-        let material = coffer_tls::load_or_generate(dir, &[], now, &NoSeal).unwrap();
+        let material = crate::test_support::tls_material(dir, now);
         let ca = material.ca_cert_path().unwrap().to_path_buf();
         let acceptor = coffer_tls::tokio_rustls::TlsAcceptor::from(
             coffer_tls::server_config(&material).unwrap(),
@@ -648,7 +633,7 @@ mod tests {
         // Another CA's certificate is refused: the handshake fails, nothing is delivered.
         let other = tempfile::tempdir().unwrap();
         let now = time::macros::datetime!(2026-01-01 0:00 UTC);
-        let m = coffer_tls::load_or_generate(other.path(), &[], now, &NoSeal).unwrap();
+        let m = crate::test_support::tls_material(other.path(), now);
         let mut h = hook(url, None);
         h.ca_file = Some(m.ca_cert_path().unwrap().to_path_buf());
         let target = Target {

@@ -20,6 +20,8 @@ mod records;
 pub mod scheduler;
 mod server;
 pub mod services;
+#[cfg(test)]
+mod test_support;
 
 pub use bootstrap::{Startup, open_state};
 pub use server::{Running, run};

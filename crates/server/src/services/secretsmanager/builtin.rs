@@ -631,28 +631,13 @@ mod tests {
         })
     }
 
-    /// Keys in the clear: the test CA protects nothing.
-    struct NoSeal;
-    impl coffer_tls::KeySealer for NoSeal {
-        fn seal(&self, _purpose: &str, plaintext: &[u8]) -> Vec<u8> {
-            plaintext.to_vec()
-        }
-        fn open(
-            &self,
-            _purpose: &str,
-            sealed: &[u8],
-        ) -> Result<zeroize::Zeroizing<Vec<u8>>, coffer_tls::SealError> {
-            Ok(zeroize::Zeroizing::new(sealed.to_vec()))
-        }
-    }
-
     /// A client configuration trusting only a fresh CA of its own, which the database's
     /// certificate does not chain to. (Not "the system CAs": Debian links its snakeoil
     /// certificate into /etc/ssl/certs, so there the system store trusts it.)
     fn untrusting() -> Arc<rustls::ClientConfig> {
         let dir = tempfile::tempdir().unwrap();
         let now = time::macros::datetime!(2026-01-01 0:00 UTC);
-        let m = coffer_tls::load_or_generate(dir.path(), &[], now, &NoSeal).unwrap();
+        let m = crate::test_support::tls_material(dir.path(), now);
         coffer_tls::client_config(m.ca_cert_path().unwrap()).unwrap()
     }
 

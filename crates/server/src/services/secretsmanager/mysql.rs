@@ -434,21 +434,6 @@ mod tests {
         assert_eq!(quote("a'b\\c"), "'a\\'b\\\\c'");
     }
 
-    /// Keys in the clear: the test CA protects nothing.
-    struct NoSeal;
-    impl coffer_tls::KeySealer for NoSeal {
-        fn seal(&self, _purpose: &str, plaintext: &[u8]) -> Vec<u8> {
-            plaintext.to_vec()
-        }
-        fn open(
-            &self,
-            _purpose: &str,
-            sealed: &[u8],
-        ) -> Result<Zeroizing<Vec<u8>>, coffer_tls::SealError> {
-            Ok(Zeroizing::new(sealed.to_vec()))
-        }
-    }
-
     fn packet(seq: u8, body: &[u8]) -> Vec<u8> {
         let n = body.len();
         let mut p = vec![n as u8, (n >> 8) as u8, (n >> 16) as u8, seq];
@@ -565,7 +550,7 @@ mod tests {
 
     fn tls_material(dir: &std::path::Path) -> (Arc<rustls::ServerConfig>, std::path::PathBuf) {
         let now = time::macros::datetime!(2026-01-01 0:00 UTC);
-        let m = coffer_tls::load_or_generate(dir, &[], now, &NoSeal).unwrap();
+        let m = crate::test_support::tls_material(dir, now);
         (
             coffer_tls::server_config(&m).unwrap(),
             m.ca_cert_path().unwrap().to_path_buf(),

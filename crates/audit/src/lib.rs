@@ -62,7 +62,9 @@ pub use event::{
     SessionAttributes, SessionContext, SessionIssuer, TlsDetails, UserIdentity, new_event_id,
     redact, redact_event,
 };
-pub use log::{AuditLog, AuditOptions, DEFAULT_GATHER, MAX_EVENT_BYTES, PREALLOCATE_BYTES};
+pub use log::{
+    AuditLog, AuditOptions, DEFAULT_GATHER, MAX_EVENT_BYTES, PREALLOCATE_BYTES, Underway,
+};
 pub use lookup::{
     LookupKey, LookupPage, LookupQuery, StoredEvent, lookup_event_item, lookup_events_output,
 };

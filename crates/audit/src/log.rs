@@ -11,9 +11,9 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
@@ -45,10 +45,12 @@ pub struct AuditOptions {
     pub digest_every: u64,
     /// The most records one group commit writes with a single sync.
     pub max_batch: usize,
-    /// When the previous group had company (more than one record), the writer waits this
-    /// long after the first record of the next group before taking the group, so that
-    /// concurrent appends share a sync instead of each paying for a few. A lone client
-    /// (groups of one) never waits.
+    /// While records announced by [`AuditLog::underway`] are still to come, the writer
+    /// waits up to this long after the first record of a group before taking the group,
+    /// so that concurrent appends share a sync instead of each paying for one. It stops
+    /// waiting as soon as every announced record is queued: the callers at work then have
+    /// nothing more to add, and waiting would only leave the CPU idle. With nothing
+    /// announced (a lone client, background appends) it does not wait at all.
     pub gather: Duration,
     /// Fields redacted from request parameters and response elements before writing.
     pub redact_fields: Vec<String>,
@@ -129,6 +131,10 @@ pub(crate) struct Shared {
     pub index: RwLock<Index>,
     pub failed: AtomicBool,
     pub closed: AtomicBool,
+    /// Records announced by [`AuditLog::underway`] and not yet queued.
+    pub underway: AtomicUsize,
+    /// The writer thread, woken when the last announced record is queued.
+    pub writer: OnceLock<std::thread::Thread>,
     #[cfg(test)]
     pub fail_sync: AtomicBool,
 }
@@ -216,10 +222,11 @@ impl AuditLog {
             Arc::clone(&shared),
         )?;
         let (tx, rx) = mpsc::channel(opts.max_batch.max(1) * 2);
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("coffer-audit-writer".to_owned())
             .spawn(move || writer.run(rx))
             .map_err(AuditError::io("starting the writer thread"))?;
+        let _ = shared.writer.set(thread.thread().clone());
         Ok(Self {
             dir,
             tx,
@@ -234,12 +241,18 @@ impl AuditLog {
     /// synced to disk. Concurrent appends share one sync. Any error means the record may
     /// not be durable and the audited request must fail.
     pub async fn append(&self, event: AuditEvent) -> Result<u64, AuditError> {
-        let (pending, rx) = self.pending(event)?;
-        self.tx
-            .send(Msg::Append(pending))
-            .await
-            .map_err(|_| self.gone())?;
-        rx.await.map_err(|_| self.gone())?
+        self.append_all(vec![event]).await
+    }
+
+    /// Announces that the caller will append soon (a request is being served), so that a
+    /// gathering writer waits for its record rather than committing without it. The
+    /// announcement ends when the returned value is dropped or handed to
+    /// [`AuditLog::append_all_underway`] with the records.
+    pub fn underway(&self) -> Underway {
+        self.shared.underway.fetch_add(1, Ordering::AcqRel);
+        Underway {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Redacts and serializes `event` for the writer.
@@ -270,6 +283,29 @@ impl AuditLog {
     /// Appends several events, in order, sharing one sync; returns the sequence number
     /// of the last. Used for a call and the calls a service made on its behalf.
     pub async fn append_all(&self, events: Vec<AuditEvent>) -> Result<u64, AuditError> {
+        let replies = self.queue(events).await?;
+        self.durable(replies).await
+    }
+
+    /// [`AuditLog::append_all`] for the caller that announced these records. The
+    /// announcement ends as they are handed to the writer, just before: a writer that has
+    /// this caller's record already must not park to wait for it (a lone client would pay
+    /// a wake-up per request), and the writer, if it was waiting, wakes only after the
+    /// records are in its queue in all but the rarest interleaving, which costs one sync.
+    pub async fn append_all_underway(
+        &self,
+        events: Vec<AuditEvent>,
+        underway: Underway,
+    ) -> Result<u64, AuditError> {
+        drop(underway);
+        self.append_all(events).await
+    }
+
+    /// Hands `events` to the writer, in order.
+    async fn queue(
+        &self,
+        events: Vec<AuditEvent>,
+    ) -> Result<Vec<oneshot::Receiver<Result<u64, AuditError>>>, AuditError> {
         let mut replies = Vec::with_capacity(events.len());
         for event in events {
             let (pending, rx) = self.pending(event)?;
@@ -279,6 +315,14 @@ impl AuditLog {
                 .map_err(|_| self.gone())?;
             replies.push(rx);
         }
+        Ok(replies)
+    }
+
+    /// Waits for the writer's answers; the sequence number of the last record.
+    async fn durable(
+        &self,
+        replies: Vec<oneshot::Receiver<Result<u64, AuditError>>>,
+    ) -> Result<u64, AuditError> {
         let mut last = 0;
         for rx in replies {
             last = rx.await.map_err(|_| self.gone())??;
@@ -333,6 +377,23 @@ impl AuditLog {
     #[cfg(test)]
     pub(crate) fn inject_sync_failure(&self) {
         self.shared.fail_sync.store(true, Ordering::SeqCst);
+    }
+}
+
+/// An announced append (see [`AuditLog::underway`]); dropping it ends the announcement.
+#[derive(Debug)]
+pub struct Underway {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Underway {
+    fn drop(&mut self) {
+        if self.shared.underway.fetch_sub(1, Ordering::AcqRel) == 1
+            && let Some(writer) = self.shared.writer.get()
+        {
+            // Cheap when the writer is not parked: no system call then.
+            writer.unpark();
+        }
     }
 }
 
@@ -499,16 +560,12 @@ impl Writer {
     }
 
     fn serve(&mut self, rx: &mut mpsc::Receiver<Msg>) -> (Option<Closer>, Result<(), AuditError>) {
-        let mut last_batch = 0;
         loop {
             let Some(first) = rx.blocking_recv() else {
                 return (None, self.final_digest());
             };
-            if last_batch > 1 && !self.gather.is_zero() {
-                std::thread::sleep(self.gather);
-            }
+            self.wait_for_company();
             let (batch, closer) = self.drain(first, rx);
-            last_batch = batch.len();
             if let Err(e) = self.commit(batch) {
                 self.shared.failed.store(true, Ordering::Release);
                 return (closer, Err(e));
@@ -517,6 +574,19 @@ impl Writer {
                 self.shared.closed.store(true, Ordering::Release);
                 return (closer, self.final_digest());
             }
+        }
+    }
+
+    /// Waits up to `gather` for the records still announced; see [`AuditOptions::gather`].
+    /// The last announcement to end unparks this thread.
+    fn wait_for_company(&self) {
+        let deadline = Instant::now() + self.gather;
+        while self.shared.underway.load(Ordering::Acquire) > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::park_timeout(left);
         }
     }
 

@@ -882,32 +882,60 @@ proptest! {
     }
 }
 
-/// A lone appender never pays the gathering wait; after concurrent appends the writer
-/// waits (once per group) and still commits everything.
+/// The writer waits for records announced with `underway`, and only for those: appends
+/// with nothing announced never wait, however many run at once; an announced record's
+/// group is held until the announcement ends; `append_all_underway` does not wait for
+/// its own announcement.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gathering_waits_only_when_appends_have_company() {
+async fn gathering_waits_only_for_announced_records() {
+    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let o = AuditOptions {
-        gather: std::time::Duration::from_secs(3),
+        gather: Duration::from_secs(30),
         ..AuditOptions::default()
     };
     let log = Arc::new(open(dir.path(), None, o));
-    for i in 1..=3 {
-        let quick = tokio::time::timeout(std::time::Duration::from_secs(2), log.append(event(i)));
-        assert_eq!(
-            quick.await.expect("a lone append does not wait").unwrap(),
-            i
-        );
-    }
     let mut set = tokio::task::JoinSet::new();
-    for i in 4..=40 {
+    for i in 1..=40 {
         let log = Arc::clone(&log);
         set.spawn(async move { log.append(event(i)).await.unwrap() });
     }
-    while let Some(r) = set.join_next().await {
-        r.unwrap();
-    }
+    let all = async {
+        while let Some(r) = set.join_next().await {
+            r.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), all)
+        .await
+        .expect("nothing announced: no append waits");
+
+    let announced = log.underway();
+    let waiting = {
+        let log = Arc::clone(&log);
+        tokio::spawn(async move { log.append(event(41)).await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the group waits for the announced record"
+    );
+    drop(announced);
+    let seq = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the announcement ended: the group is committed")
+        .unwrap();
+    assert_eq!(seq, 41);
+
+    let own = log.underway();
+    let seq = tokio::time::timeout(
+        Duration::from_secs(10),
+        log.append_all_underway(vec![event(42), event(43)], own),
+    )
+    .await
+    .expect("a caller's own announcement ends with its records")
+    .unwrap();
+    assert_eq!(seq, 43);
     log.close().await.unwrap();
-    assert_eq!(lines(&segments(dir.path())[0]).len(), 40);
+    assert_eq!(lines(&segments(dir.path())[0]).len(), 43);
     assert!(verify(dir.path(), None).is_ok());
 }

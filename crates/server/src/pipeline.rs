@@ -108,6 +108,8 @@ async fn serve(
     started: Instant,
 ) -> Response<Body> {
     let service = routed.service.clone();
+    // Tells the audit writer a record is on its way, so a group commit waits for it.
+    let underway = state.audit.underway();
     // Inline on this worker: storage (and other blocking work) steps off the worker by
     // itself (`crate::blocking`), and most calls never block. A panicking service still
     // gets its client a 500 rather than a dropped connection.
@@ -131,13 +133,14 @@ async fn serve(
         }
     };
     let event = record::build(&state, service.as_ref(), &caller, &outcome, &request_id);
-    let appended = if outcome.audit.invoked.is_empty() {
-        state.audit.append(event).await
+    let events = if outcome.audit.invoked.is_empty() {
+        vec![event]
     } else {
         let mut events = record::build_invoked(&caller, &outcome);
         events.push(event);
-        state.audit.append_all(events).await
+        events
     };
+    let appended = state.audit.append_all_underway(events, underway).await;
     if let Err(e) = appended {
         // Fail closed: an action that cannot be recorded is not acknowledged.
         tracing::error!(error = %e, "audit append failed; refusing the request");

@@ -12,6 +12,11 @@ pub struct BenchConfig {
     /// `http://host:port` or `https://host:port`. Its path is ignored: the scenario's
     /// template carries the request path.
     pub endpoint: Uri,
+    /// Where the scenario's setup step runs, when not at `endpoint`. Loading the floor
+    /// with exactly the signed request a scenario sends coffer (same size, same signing
+    /// work for the load tool) needs the setup (create a key, store a secret) done on a
+    /// real server, while the load goes to the floor.
+    pub setup_endpoint: Option<Uri>,
     /// Region of the signing scope.
     pub region: String,
     /// Service of the signing scope (`sts`, `kms`, `secretsmanager`, ...).
@@ -51,6 +56,7 @@ impl BenchConfig {
             .unwrap_or_else(|| endpoint.to_string());
         Self {
             endpoint,
+            setup_endpoint: None,
             region: "us-east-1".to_owned(),
             service: scenario.service.clone(),
             scenario,
@@ -83,12 +89,14 @@ impl BenchConfig {
         if self.request_timeout.is_zero() {
             return bad("the request timeout must be positive");
         }
-        match self.endpoint.scheme_str() {
-            Some("http") | Some("https") => {}
-            _ => return bad("the endpoint must start with http:// or https://"),
-        }
-        if self.endpoint.host().is_none() {
-            return bad("the endpoint has no host");
+        for uri in std::iter::once(&self.endpoint).chain(&self.setup_endpoint) {
+            match uri.scheme_str() {
+                Some("http") | Some("https") => {}
+                _ => return bad("the endpoint must start with http:// or https://"),
+            }
+            if uri.host().is_none() {
+                return bad("the endpoint has no host");
+            }
         }
         Ok(())
     }

@@ -13,13 +13,21 @@ const MAX_LATENCY_US: u64 = 3_600_000_000;
 /// Error bodies kept for the report are cut to this many bytes.
 const ERROR_BODY_LIMIT: usize = 1024;
 
-/// Runs the setup step once, then every concurrency level in order: open the connections,
+/// Runs the setup step once (at `setup_endpoint` when one is given), then every concurrency level in order: open the connections,
 /// warm up, measure. Per-request failures are counted; only setup and connection failures
 /// before the load stop the run.
 pub async fn run(config: &BenchConfig) -> Result<Vec<LevelReport>, BenchError> {
     config.validate()?;
     let connector = Connector::new(config)?;
-    let template = config.scenario.resolve(config, &connector).await?;
+    let template = match &config.setup_endpoint {
+        None => config.scenario.resolve(config, &connector).await?,
+        Some(elsewhere) => {
+            let mut setup = config.clone();
+            setup.endpoint = elsewhere.clone();
+            let setup_connector = Connector::new(&setup)?;
+            config.scenario.resolve(&setup, &setup_connector).await?
+        }
+    };
     let prepared = Arc::new(Prepared::new(config, &template)?);
     // Fail on a broken signer or template before opening any connection.
     prepared

@@ -209,6 +209,63 @@ async fn a_setup_step_captures_values_for_the_load() {
     assert_eq!(reports[0].errors, 0, "{reports:?}");
 }
 
+/// With a setup endpoint, setup calls go there and the load, the captured request
+/// signed for its own host, goes to the endpoint.
+#[tokio::test]
+async fn setup_can_run_at_another_endpoint() {
+    let setup_calls = Arc::new(AtomicU64::new(0));
+    let seen = setup_calls.clone();
+    let setup = server(move |parts, _| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        match parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some("TrentService.CreateKey") => (
+                StatusCode::OK,
+                r#"{"KeyMetadata":{"KeyId":"key-from-setup"}}"#.into(),
+            ),
+            other => (StatusCode::BAD_REQUEST, format!("unexpected {other:?}")),
+        }
+    })
+    .await;
+    let setup_host = setup.to_string();
+    let load = server(move |parts, body| {
+        let target = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok());
+        let signed = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+        let host = parts.headers.get("host").and_then(|v| v.to_str().ok());
+        let ok = target == Some("TrentService.Encrypt")
+            && signed
+            && host.is_some_and(|h| h != setup_host)
+            && String::from_utf8_lossy(body).contains("\"key-from-setup\"");
+        if ok {
+            (StatusCode::OK, "{}".into())
+        } else {
+            (StatusCode::BAD_REQUEST, format!("unexpected {target:?}"))
+        }
+    })
+    .await;
+    let mut c = config(load, scenario("kms-encrypt").unwrap());
+    c.concurrency = vec![2];
+    c.setup_endpoint = Some(format!("http://{setup}").parse().unwrap());
+    let reports = coffer_bench::run(&c).await.unwrap();
+    assert_sane(&reports[0]);
+    assert_eq!(reports[0].errors, 0, "{reports:?}");
+    assert_eq!(
+        setup_calls.load(Ordering::SeqCst),
+        1,
+        "only CreateKey went to setup"
+    );
+}
+
 #[tokio::test]
 async fn a_failing_setup_stops_the_run() {
     let addr = server(|_, _| (StatusCode::BAD_REQUEST, "no such thing".into())).await;

@@ -16,6 +16,10 @@ pub struct BenchArgs {
     /// The endpoint to load, e.g. http://127.0.0.1:4566.
     #[arg(long)]
     endpoint: Option<String>,
+    /// Run the scenario's setup step here instead (e.g. on coffer, while --endpoint is the
+    /// floor, so the floor gets exactly the signed request coffer gets).
+    #[arg(long)]
+    setup_endpoint: Option<String>,
     /// A named scenario (see --list) or `custom` with --target and --body.
     #[arg(long, default_value = "sts-get-caller-identity")]
     scenario: String,
@@ -140,6 +144,9 @@ fn config(args: &BenchArgs) -> anyhow::Result<BenchConfig> {
     c.duration = Some(Duration::from_secs_f64(args.duration));
     c.warmup = Duration::from_secs_f64(args.warmup);
     c.ca_bundle = args.ca_bundle.clone();
+    if let Some(e) = &args.setup_endpoint {
+        c.setup_endpoint = Some(e.parse().with_context(|| format!("--setup-endpoint {e}"))?);
+    }
     if let Some(l) = &args.label {
         c.label = l.clone();
     }

@@ -8,7 +8,6 @@ use crate::credential_cache::CredentialCache;
 use crate::identity::{self, IdentityError, KeyOwner};
 use crate::record_cache::{Watch, WatchedStorage};
 use crate::services::kms::KeyCache;
-use crate::services::secretsmanager::store::SecretCache;
 use coffer_storage::{Storage, StorageError};
 use coffer_types::{AccountId, AdjustableClock, SharedClock, SystemClock};
 use std::path::{Path, PathBuf};
@@ -77,14 +76,18 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
     create_data_dir(&config.data_dir)?;
     let credentials = Arc::new(CredentialCache::default());
     let kms_keys = Arc::new(KeyCache::default());
-    let sm_secrets = Arc::new(SecretCache::default());
+    let sm_reads = crate::services::secretsmanager::store::ReadCache::default();
     let ssm_reads = crate::services::ssm::store::ReadCache::default();
     let watches: Vec<Watch> = vec![
         (crate::identity::KEYS, credentials.clone()),
         (crate::services::kms::store::KEYS, kms_keys.clone()),
         (
             crate::services::secretsmanager::store::SECRETS,
-            sm_secrets.clone(),
+            sm_reads.secrets.clone(),
+        ),
+        (
+            crate::services::secretsmanager::store::VERSIONS,
+            sm_reads.values.clone(),
         ),
         (
             crate::services::ssm::store::PARAMS,
@@ -127,7 +130,7 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
         store,
         credentials,
         kms_keys,
-        sm_secrets,
+        sm_reads,
         ssm_reads,
         barrier,
         clock,

@@ -43,8 +43,9 @@ pub struct State {
     pub credentials: Arc<credential_cache::CredentialCache>,
     /// Recently used KMS keys, parsed (see `services::kms::KeyCache`).
     pub kms_keys: Arc<services::kms::KeyCache>,
-    /// Recently read secret records (see `services::secretsmanager::store::SecretCache`).
-    pub sm_secrets: Arc<services::secretsmanager::store::SecretCache>,
+    /// Recently read secrets and sealed values (see
+    /// `services::secretsmanager::store::ReadCache`).
+    pub sm_reads: services::secretsmanager::store::ReadCache,
     /// Recently read parameters and versions (see `services::ssm::store::ReadCache`).
     pub ssm_reads: services::ssm::store::ReadCache,
     pub barrier: Arc<Barrier>,

@@ -43,7 +43,7 @@ pub fn load_for_read(
     extra: Conditions,
     audit: &mut AuditInfo,
 ) -> Result<Arc<SecretRecord>, SmError> {
-    let (cache, now) = (&call.state.sm_secrets, call.state.clock.now());
+    let (cache, now) = (&call.state.sm_reads.secrets, call.state.clock.now());
     let find = |t: &mut dyn Txn, r: &store::SecretRef| store::find_cached(cache, now, t, r);
     load_with(call, t, secret_id, action, extra, audit, find)
 }

@@ -17,11 +17,15 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-/// Recently read secret records, for the read path (GetSecretValue, BatchGetSecretValue).
-/// Writes to `sm_secrets` on this node invalidate an entry at once; see
-/// `crate::record_cache` for the bound on staleness across nodes. Records hold no secret
-/// value (those live in `sm_versions`, read per request).
-pub type SecretCache = RecordCache<SecretRecord>;
+/// Recently read secret records and sealed values, for the read path (GetSecretValue,
+/// BatchGetSecretValue). Writes to `sm_secrets` and `sm_versions` on this node invalidate
+/// an entry at once; see `crate::record_cache` for the bound on staleness across nodes. A
+/// sealed value is kept as stored: ciphertext under a data key that only KMS can decrypt.
+#[derive(Default)]
+pub struct ReadCache {
+    pub secrets: Arc<RecordCache<SecretRecord>>,
+    pub values: Arc<RecordCache<SealedValue>>,
+}
 
 pub const SECRETS: &str = "sm_secrets";
 pub const VERSIONS: &str = "sm_versions";
@@ -270,7 +274,7 @@ pub fn find(t: &mut dyn Txn, r: &SecretRef) -> Result<Option<SecretRecord>, SmEr
 /// [`find`] through `cache`: the record each storage key names is looked up once per
 /// cache lifetime. Only records found are cached (see `RecordCache`).
 pub fn find_cached(
-    cache: &SecretCache,
+    cache: &RecordCache<SecretRecord>,
     now: OffsetDateTime,
     t: &mut dyn Txn,
     r: &SecretRef,

@@ -152,10 +152,14 @@ pub fn read_value(
     audit: &mut AuditInfo,
 ) -> Result<SecretValue, SmError> {
     let key = s.version_key(vid);
-    let sealed: SealedValue = coffer_storage::read(call.state.store.as_ref(), |t| {
-        store::get(t, store::VERSIONS, &key)
-    })?
-    .ok_or_else(|| SmError::Internal(format!("version {vid} has no value")))?;
+    let (cache, now) = (&call.state.sm_reads.values, call.state.clock.now());
+    let sealed = cache
+        .get_or_load(&key, now, || {
+            coffer_storage::read(call.state.store.as_ref(), |t| {
+                store::get::<SealedValue>(t, store::VERSIONS, &key)
+            })
+        })?
+        .ok_or_else(|| SmError::Internal(format!("version {vid} has no value")))?;
     values::open(call, &s.arn(), vid, &sealed, audit)
 }
 
@@ -220,7 +224,9 @@ fn get_one(
     stage: Option<&str>,
     audit: &mut AuditInfo,
 ) -> Result<Map<String, Value>, SmError> {
-    let s = coffer_storage::read(call.state.store.as_ref(), |t| {
+    // Each read opens its own transaction, and only when the caches miss: the secret and
+    // the identity policies are usually cached, and opening one costs more than the rest.
+    let s = coffer_storage::read_each(call.state.store.as_ref(), |t| {
         let s = access::load_for_read(
             call,
             t,

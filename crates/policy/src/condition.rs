@@ -1,7 +1,7 @@
 //! Condition operators and their evaluation.
 
 use crate::context::ConditionContext;
-use crate::pattern::{Tok, Unresolved, arn_match, expand, glob, literal};
+use crate::pattern::{Pattern, Unresolved};
 use std::cmp::Ordering;
 use std::fmt;
 use std::net::IpAddr;
@@ -205,7 +205,7 @@ impl Condition {
         let policy = self
             .values
             .iter()
-            .map(|v| expand(v, vars))
+            .map(|v| Pattern::new(v, vars))
             .collect::<Result<Vec<_>, _>>()?;
         let negated = op.base.positive().is_some();
         let positive = op.base.positive().unwrap_or(op.base);
@@ -227,15 +227,24 @@ fn null_check(absent: bool, values: &[String]) -> bool {
 }
 
 /// Does one context value match one policy value under a positive operator?
-fn value_matches(op: BaseOperator, ctx: &str, policy: &[Tok]) -> bool {
+fn value_matches(op: BaseOperator, ctx: &str, policy: &Pattern<'_>) -> bool {
     match op {
-        B::StringEquals | B::BinaryEquals => ctx == literal(policy),
-        B::StringEqualsIgnoreCase => ctx.to_lowercase() == literal(policy).to_lowercase(),
-        B::StringLike => glob(policy, &ctx.chars().collect::<Vec<_>>(), false),
-        B::ArnEquals | B::ArnLike => arn_match(policy, ctx),
-        B::Bool => parse_bool(ctx).is_some_and(|c| parse_bool(&literal(policy)) == Some(c)),
-        B::IpAddress => ip_in_cidr(ctx, &literal(policy)),
-        _ => ordered(op, ctx, &literal(policy)),
+        B::StringEquals | B::BinaryEquals => ctx == policy.literal(),
+        B::StringEqualsIgnoreCase => equal_ignoring_case(ctx, &policy.literal()),
+        B::StringLike => policy.glob(ctx, false),
+        B::ArnEquals | B::ArnLike => policy.arn_match(ctx),
+        B::Bool => parse_bool(ctx).is_some_and(|c| parse_bool(&policy.literal()) == Some(c)),
+        B::IpAddress => ip_in_cidr(ctx, &policy.literal()),
+        _ => ordered(op, ctx, &policy.literal()),
+    }
+}
+
+/// Unicode lower-case equality; without allocating when both sides are ASCII.
+fn equal_ignoring_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
     }
 }
 

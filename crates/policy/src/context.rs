@@ -1,5 +1,6 @@
 //! What a policy is evaluated against: the caller, action, resource and condition keys.
 
+use crate::model::KeysUsed;
 use coffer_types::{Principal, PrincipalKind, RequestContext};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -37,12 +38,25 @@ impl ConditionContext {
         }
     }
 
+    /// Drops every key `used` does not name.
+    pub fn retain_used(&mut self, used: &KeysUsed) {
+        self.keys.retain(|k, _| used.wants(k));
+    }
+
     /// The values of `key`; empty when the key is absent.
     pub fn get(&self, key: &str) -> &[String] {
-        self.keys
-            .get(&key.to_lowercase())
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        // Every condition check looks a key up: lower-case the usual (short, ASCII) key on
+        // the stack rather than in a fresh String.
+        let mut buf = [0u8; 128];
+        let found = match buf.get_mut(..key.len()) {
+            Some(b) if key.is_ascii() => {
+                b.copy_from_slice(key.as_bytes());
+                b.make_ascii_lowercase();
+                std::str::from_utf8(b).ok().and_then(|k| self.keys.get(k))
+            }
+            _ => self.keys.get(&key.to_lowercase()),
+        };
+        found.map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The global condition keys AWS puts in every authenticated request: `aws:SourceIp`,
@@ -57,40 +71,65 @@ impl ConditionContext {
         region: &str,
         secure_transport: bool,
     ) -> Self {
+        let all = KeysUsed::All;
+        Self::global_used(principal, source_ip, now, region, secure_transport, &all)
+    }
+
+    /// [`ConditionContext::global`] with only the keys in `used`, for policies that read
+    /// no others (see [`crate::PolicyDocument::keys_used`]): formatting times and
+    /// addresses nobody reads is most of the cost of a cheap authorization.
+    pub fn global_used(
+        principal: &Principal,
+        source_ip: Option<IpAddr>,
+        now: OffsetDateTime,
+        region: &str,
+        secure_transport: bool,
+        used: &KeysUsed,
+    ) -> Self {
         let mut c = Self::new();
-        if let Some(ip) = source_ip {
-            c.insert("aws:SourceIp", ip.to_string());
-        }
+        let mut put = |key: &str, value: &dyn Fn() -> Option<String>| {
+            if used.wants(key)
+                && let Some(v) = value()
+            {
+                c.insert(key, v);
+            }
+        };
+        put("aws:SourceIp", &|| source_ip.map(|ip| ip.to_string()));
         let now = now
             .to_offset(UtcOffset::UTC)
             .replace_nanosecond(0)
             .unwrap_or(now);
-        if let Ok(t) = now.format(&Rfc3339) {
-            c.insert("aws:CurrentTime", t);
-        }
-        c.insert("aws:EpochTime", now.unix_timestamp().to_string());
-        c.insert("aws:SecureTransport", secure_transport.to_string());
-        c.insert("aws:RequestedRegion", region);
-        c.insert("aws:PrincipalIsAWSService", "false");
-        c.add_principal_keys(principal);
-        c
-    }
-
-    fn add_principal_keys(&mut self, p: &Principal) {
+        put("aws:CurrentTime", &|| now.format(&Rfc3339).ok());
+        put("aws:EpochTime", &|| Some(now.unix_timestamp().to_string()));
+        put("aws:SecureTransport", &|| {
+            Some(secure_transport.to_string())
+        });
+        put("aws:RequestedRegion", &|| Some(region.to_owned()));
+        put("aws:PrincipalIsAWSService", &|| Some("false".to_owned()));
+        let p = principal;
         // For role sessions AWS reports the role's ARN, not the session's.
-        let arn = p.role_arn.as_deref().unwrap_or(&p.arn);
-        self.insert("aws:PrincipalArn", arn);
-        self.insert("aws:PrincipalAccount", p.account.as_str());
-        self.insert("aws:userid", p.user_id.as_str());
-        let kind = match p.kind {
-            PrincipalKind::Root => "Account",
-            PrincipalKind::IamUser => "User",
-            PrincipalKind::AssumedRole => "AssumedRole",
-        };
-        self.insert("aws:PrincipalType", kind);
-        if let (PrincipalKind::IamUser, Some(name)) = (p.kind, &p.user_name) {
-            self.insert("aws:username", name.as_str());
-        }
+        put("aws:PrincipalArn", &|| {
+            Some(p.role_arn.clone().unwrap_or_else(|| p.arn.clone()))
+        });
+        put("aws:PrincipalAccount", &|| {
+            Some(p.account.as_str().to_owned())
+        });
+        put("aws:userid", &|| Some(p.user_id.clone()));
+        put("aws:PrincipalType", &|| {
+            Some(
+                match p.kind {
+                    PrincipalKind::Root => "Account",
+                    PrincipalKind::IamUser => "User",
+                    PrincipalKind::AssumedRole => "AssumedRole",
+                }
+                .to_owned(),
+            )
+        });
+        put("aws:username", &|| match (p.kind, &p.user_name) {
+            (PrincipalKind::IamUser, Some(name)) => Some(name.clone()),
+            _ => None,
+        });
+        c
     }
 }
 
@@ -163,6 +202,24 @@ mod tests {
         );
         assert_eq!(c.get("aws:CurrentTime"), ["2023-11-14T22:13:20Z"]);
         assert_eq!(c.get("aws:EpochTime"), ["1700000000"]);
+        // Only the keys asked for, with the same values; the full set for `All`.
+        let used = KeysUsed::Some(vec!["aws:currenttime".into(), "aws:userid".into()]);
+        let narrow =
+            ConditionContext::global_used(&p, "10.0.0.1".parse().ok(), t, "eu-west-1", true, &used);
+        let mut expected = c.clone();
+        expected.retain_used(&used);
+        assert_eq!(narrow, expected);
+        assert_eq!(narrow.get("aws:UserId"), ["AROAEXAMPLE:s"]);
+        assert!(narrow.get("aws:SourceIp").is_empty());
+        let all = ConditionContext::global_used(
+            &p,
+            "10.0.0.1".parse().ok(),
+            t,
+            "eu-west-1",
+            true,
+            &KeysUsed::All,
+        );
+        assert_eq!(all, c);
         assert_eq!(c.get("aws:SourceIp"), ["10.0.0.1"]);
         assert_eq!(c.get("aws:SecureTransport"), ["true"]);
         assert_eq!(c.get("aws:PrincipalType"), ["AssumedRole"]);

@@ -5,7 +5,7 @@ use crate::model::{
     Effect, Patterns, PolicyDocument, PolicyKind, PrincipalElement, PrincipalType, Principals,
     Statement, Version,
 };
-use crate::pattern::{Unresolved, arn_match, expand, glob_str};
+use crate::pattern::{Pattern, Unresolved};
 use coffer_types::{AccountId, Arn, Principal, PrincipalKind};
 
 /// How an `Allow` reached the caller. Ordered: a direct grant is stronger than delegation.
@@ -83,7 +83,10 @@ impl Statement {
 
 /// Actions are case-insensitive globs (`kms:Describe*`).
 fn action_matches(p: &Patterns, action: &str) -> bool {
-    let any = p.values().iter().any(|pat| glob_str(pat, action, true));
+    let any = p
+        .values()
+        .iter()
+        .any(|pat| Pattern::Plain(pat).glob(action, true));
     any != p.is_not()
 }
 
@@ -97,7 +100,7 @@ fn resource_matches(
     };
     let mut any = false;
     for pat in p.values() {
-        any |= arn_match(&expand(pat, vars)?, &req.resource);
+        any |= Pattern::new(pat, vars)?.arn_match(&req.resource);
     }
     Ok(any != p.is_not())
 }

@@ -25,7 +25,7 @@ pub use context::{ConditionContext, EvalRequest};
 pub use error::PolicyError;
 pub use eval::{Effectiveness, Grant};
 pub use model::{
-    Effect, Patterns, PolicyDocument, PolicyKind, PrincipalElement, PrincipalType, Principals,
-    Statement, Version,
+    Effect, KeysUsed, Patterns, PolicyDocument, PolicyKind, PrincipalElement, PrincipalType,
+    Principals, Statement, Version,
 };
 pub use parse::{parse, parse_with};

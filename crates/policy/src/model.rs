@@ -116,6 +116,50 @@ pub struct Statement {
     pub conditions: Vec<Condition>,
 }
 
+/// Which condition keys some policies can read; see [`PolicyDocument::keys_used`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeysUsed {
+    None,
+    /// These keys, lower-cased (condition keys are case-insensitive).
+    Some(Vec<String>),
+    All,
+}
+
+impl KeysUsed {
+    /// Whether `key` may be read.
+    pub fn wants(&self, key: &str) -> bool {
+        match self {
+            Self::None => false,
+            // Lower-cased as `ConditionContext` does it (Unicode), without a copy for ASCII.
+            Self::Some(keys) if key.is_ascii() => keys.iter().any(|k| k.eq_ignore_ascii_case(key)),
+            Self::Some(keys) => keys.contains(&key.to_lowercase()),
+            Self::All => true,
+        }
+    }
+
+    /// Adds the keys another policy can read.
+    pub fn merge(&mut self, other: KeysUsed) {
+        match other {
+            Self::None => {}
+            Self::All => *self = Self::All,
+            Self::Some(keys) => {
+                for k in &keys {
+                    self.add(k);
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, key: &str) {
+        let key = key.to_lowercase();
+        match self {
+            Self::None => *self = Self::Some(vec![key]),
+            Self::Some(keys) if !keys.contains(&key) => keys.push(key),
+            Self::Some(_) | Self::All => {}
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyDocument {
     /// `None` when the document has no `Version`; AWS then uses 2008-10-17.
@@ -135,14 +179,33 @@ impl PolicyDocument {
     /// `NotResource`. When no document in play does, a caller may leave the keys out: the
     /// decision cannot depend on them.
     pub fn uses_condition_keys(&self) -> bool {
+        self.keys_used() != KeysUsed::None
+    }
+
+    /// The condition keys evaluating this document can read: those its conditions name,
+    /// or every key when (under 2012-10-17) a policy variable appears in a `Resource`,
+    /// `NotResource` or condition value, since a variable may name any key. A caller may
+    /// leave every other key out of the request: the decision cannot depend on it.
+    pub fn keys_used(&self) -> KeysUsed {
         let variables = self.effective_version() == Version::V2012_10_17;
-        self.statements.iter().any(|s| {
-            !s.conditions.is_empty()
-                || (variables
-                    && s.resource
-                        .as_ref()
-                        .is_some_and(|r| r.values().iter().any(|v| v.contains("${"))))
-        })
+        let mut used = KeysUsed::None;
+        for s in &self.statements {
+            let in_resource = s
+                .resource
+                .as_ref()
+                .is_some_and(|r| r.values().iter().any(|v| v.contains("${")));
+            let in_condition = s
+                .conditions
+                .iter()
+                .any(|c| c.values.iter().any(|v| v.contains("${")));
+            if variables && (in_resource || in_condition) {
+                return KeysUsed::All;
+            }
+            for c in &s.conditions {
+                used.add(&c.key);
+            }
+        }
+        used
     }
 
     /// The document as JSON. Single values are written as arrays; `parse` reads them back

@@ -5,6 +5,7 @@
 //! that happens to contain `*` match only itself.
 
 use crate::context::ConditionContext;
+use std::borrow::Cow;
 
 /// One element of an expanded pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +96,54 @@ fn parse_quoted(s: &str) -> Result<(String, &str), Unresolved> {
     }
 }
 
+/// A policy string ready for matching: as written when there is nothing to substitute in
+/// it (most policy strings), else expanded into tokens. The plain form matches ASCII text
+/// byte by byte without allocating, which matters because every request is authorized;
+/// anything else takes the general path through [`Tok`]s, with the same results.
+pub(crate) enum Pattern<'a> {
+    Plain(&'a str),
+    Expanded(Vec<Tok>),
+}
+
+impl<'a> Pattern<'a> {
+    /// `s` with its policy variables substituted from `vars` (`None`: version 2008-10-17,
+    /// where `${...}` is literal text).
+    pub(crate) fn new(s: &'a str, vars: Option<&ConditionContext>) -> Result<Self, Unresolved> {
+        match vars {
+            Some(_) if s.contains("${") => expand(s, vars).map(Self::Expanded),
+            _ => Ok(Self::Plain(s)),
+        }
+    }
+
+    /// The text, wildcards as written, for operators without wildcards.
+    pub(crate) fn literal(&self) -> Cow<'a, str> {
+        match self {
+            Self::Plain(s) => Cow::Borrowed(*s),
+            Self::Expanded(toks) => Cow::Owned(literal(toks)),
+        }
+    }
+
+    /// Glob match of the whole `text`; see [`glob`].
+    pub(crate) fn glob(&self, text: &str, fold_case: bool) -> bool {
+        match self {
+            Self::Plain(p) if p.is_ascii() && text.is_ascii() => {
+                glob_ascii(p.as_bytes(), text.as_bytes(), fold_case)
+            }
+            Self::Plain(p) => glob_str(p, text, fold_case),
+            Self::Expanded(toks) => glob(toks, &text.chars().collect::<Vec<_>>(), fold_case),
+        }
+    }
+
+    /// ARN match of `text`; see [`arn_match`].
+    pub(crate) fn arn_match(&self, text: &str) -> bool {
+        match self {
+            Self::Plain(p) if p.is_ascii() && text.is_ascii() => arn_match_ascii(p, text),
+            Self::Plain(p) => expand(p, None).is_ok_and(|toks| arn_match(&toks, text)),
+            Self::Expanded(toks) => arn_match(toks, text),
+        }
+    }
+}
+
 /// Tokens back to plain text, for operators without wildcards (`StringEquals`).
 pub(crate) fn literal(toks: &[Tok]) -> String {
     toks.iter()
@@ -116,16 +165,46 @@ pub(crate) fn glob(pat: &[Tok], text: &[char], fold_case: bool) -> bool {
             a == b
         }
     };
+    glob_with(pat, text, |t| *t, eq)
+}
+
+/// [`glob`] of an ASCII pattern as written (`*` and `?` are wildcards, every other byte is
+/// itself) over ASCII text. For ASCII, byte case folding is what `char` folding does.
+fn glob_ascii(pat: &[u8], text: &[u8], fold_case: bool) -> bool {
+    let class = |b: &u8| match b {
+        b'*' => Tok::Star,
+        b'?' => Tok::Quest,
+        b => Tok::Lit(char::from(*b)),
+    };
+    let eq = |a: char, b: u8| {
+        let b = char::from(b);
+        if fold_case {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    glob_with(pat, text, class, eq)
+}
+
+/// The glob algorithm over any pattern and text elements: `class` tells what a pattern
+/// element is, `eq` whether a literal one matches a text element.
+fn glob_with<P, T: Copy>(
+    pat: &[P],
+    text: &[T],
+    class: impl Fn(&P) -> Tok,
+    eq: impl Fn(char, T) -> bool,
+) -> bool {
     let (mut p, mut t) = (0usize, 0usize);
     let mut backtrack: Option<(usize, usize)> = None;
     while t < text.len() {
-        match (pat.get(p), text.get(t)) {
+        match (pat.get(p).map(&class), text.get(t)) {
             (Some(Tok::Star), _) => {
                 backtrack = Some((p, t));
                 p += 1;
             }
             (Some(Tok::Quest), _) => (p, t) = (p + 1, t + 1),
-            (Some(Tok::Lit(a)), Some(b)) if eq(*a, *b) => (p, t) = (p + 1, t + 1),
+            (Some(Tok::Lit(a)), Some(b)) if eq(a, *b) => (p, t) = (p + 1, t + 1),
             _ => match backtrack {
                 Some((bp, bt)) => {
                     backtrack = Some((bp, bt + 1));
@@ -136,7 +215,7 @@ pub(crate) fn glob(pat: &[Tok], text: &[char], fold_case: bool) -> bool {
         }
     }
     pat.get(p..)
-        .is_some_and(|r| r.iter().all(|t| *t == Tok::Star))
+        .is_some_and(|r| r.iter().all(|e| class(e) == Tok::Star))
 }
 
 /// Glob-matches a plain string pattern (no variables).
@@ -162,6 +241,20 @@ pub(crate) fn arn_match(pat: &[Tok], text: &str) -> bool {
         let chars: Vec<char> = t.chars().collect();
         glob(p, &chars, false)
     })
+}
+
+/// [`arn_match`] of an ASCII pattern as written over ASCII text: every colon of a plain
+/// pattern is literal, so splitting it at its first five colons is what [`split_toks`]
+/// does to its tokens.
+fn arn_match_ascii(pat: &str, text: &str) -> bool {
+    let colons = |s: &str| s.bytes().filter(|&b| b == b':').count();
+    let whole = |p: &str, t: &str| glob_ascii(p.as_bytes(), t.as_bytes(), false);
+    if colons(pat) < 5 || colons(text) < 5 {
+        return whole(pat, text);
+    }
+    pat.splitn(6, ':')
+        .zip(text.splitn(6, ':'))
+        .all(|(p, t)| whole(p, t))
 }
 
 /// Splits tokens at the first five literal colons.
@@ -259,6 +352,42 @@ mod tests {
     fn version_2008_keeps_variables_literal() {
         let pat = expand("${aws:username}", None).unwrap();
         assert_eq!(literal(&pat), "${aws:username}");
+    }
+
+    /// Strings over a small alphabet with wildcards, colons, case and one non-ASCII letter
+    /// (the Kelvin sign folds to `k`), so that matches and near misses are both common.
+    fn text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[aAkK:*?/\u{212A}]{0,12}").unwrap()
+    }
+
+    proptest::proptest! {
+        /// The allocation-free path for plain ASCII patterns decides exactly as the general
+        /// path through tokens, for globs (either case rule) and ARNs.
+        #[test]
+        fn plain_patterns_match_as_tokens_do(pat in text(), t in text(), fold in proptest::bool::ANY) {
+            let toks = expand(&pat, None).unwrap();
+            let chars: Vec<char> = t.chars().collect();
+            proptest::prop_assert_eq!(Pattern::Plain(&pat).glob(&t, fold), glob(&toks, &chars, fold));
+            proptest::prop_assert_eq!(Pattern::Plain(&pat).arn_match(&t), arn_match(&toks, &t));
+        }
+    }
+
+    #[test]
+    fn plain_and_expanded_patterns() {
+        let c = ctx();
+        assert!(matches!(
+            Pattern::new("a/*", Some(&c)),
+            Ok(Pattern::Plain("a/*"))
+        ));
+        assert!(matches!(
+            Pattern::new("${aws:username}", None),
+            Ok(Pattern::Plain(_))
+        ));
+        let p = Pattern::new("home/${aws:username}/*", Some(&c)).unwrap();
+        assert_eq!(p.literal(), "home/alice/*");
+        assert!(p.glob("home/alice/x", false));
+        assert!(!p.glob("home/bob/x", false));
+        assert!(Pattern::new("${missing}", Some(&c)).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use coffer_policy::{
-    AuthzInput, ConditionContext, Decision, EvalRequest, PolicyDocument, PolicyKind,
+    AuthzInput, ConditionContext, Decision, EvalRequest, KeysUsed, PolicyDocument, PolicyKind,
     ResourcePolicyMode, authorize, parse, parse_with,
 };
 use coffer_types::{AccountId, Principal, PrincipalKind};
@@ -351,5 +351,18 @@ proptest! {
         if !uses {
             prop_assert_eq!(s.decide(), bare.decide());
         }
+    }
+
+    /// (e) Likewise with conditions: a request that carries only the keys the policies in
+    /// play can read (as the server builds it) is decided as the full request is.
+    #[test]
+    fn only_the_keys_policies_read_matter(s in scenario()) {
+        let mut used = KeysUsed::None;
+        for d in s.identity.iter().chain(s.resource.as_ref()) {
+            used.merge(d.keys_used());
+        }
+        let mut narrow = s.clone();
+        narrow.request.context.retain_used(&used);
+        prop_assert_eq!(s.decide(), narrow.decide());
     }
 }

@@ -7,7 +7,7 @@
 use crate::api::Call;
 use crate::identity::{self, IdentityError, KeyOwner};
 use coffer_policy::{
-    AuthzInput, ConditionContext, Decision, EvalRequest, PolicyDocument, PolicyKind,
+    AuthzInput, ConditionContext, Decision, EvalRequest, KeysUsed, PolicyDocument, PolicyKind,
     ResourcePolicyMode,
 };
 use coffer_storage::Txn;
@@ -55,13 +55,17 @@ pub fn check(
     let identity_docs = identity_documents(call, t)?;
     let session_doc = session_policy(call);
     // Building the condition keys (times, addresses, principal keys, the service's extra
-    // keys) costs more than evaluating the common policies, which have no conditions.
-    let with_keys = identity_docs
+    // keys) costs more than evaluating the common policies, which read none or a few: only
+    // the keys some policy in play can read are built.
+    let mut used = KeysUsed::None;
+    for doc in identity_docs
         .iter()
         .chain(rp.as_ref().map(|r| r.document))
         .chain(session_doc.as_ref().and_then(|d| d.as_ref().ok()))
-        .any(PolicyDocument::uses_condition_keys);
-    let request = eval_request(call, ask, with_keys);
+    {
+        used.merge(doc.keys_used());
+    }
+    let request = eval_request(call, ask, &used);
     let input = AuthzInput {
         request: &request,
         identity_policies: &identity_docs,
@@ -149,18 +153,19 @@ fn session_policy_allows(doc: Option<Result<PolicyDocument, ()>>, request: &Eval
 }
 
 /// The question to evaluate; its condition keys only when a policy in play reads them.
-fn eval_request(call: &Call<'_>, ask: &Ask<'_>, with_keys: bool) -> EvalRequest {
+fn eval_request(call: &Call<'_>, ask: &Ask<'_>, used: &KeysUsed) -> EvalRequest {
     let ctx = call.ctx;
     let mut context = ConditionContext::new();
-    if with_keys {
-        context = ConditionContext::global(
+    if *used != KeysUsed::None {
+        context = ConditionContext::global_used(
             &ctx.principal,
             Some(ctx.source_ip),
             ctx.time,
             ctx.region.as_str(),
             ctx.secure_transport,
+            used,
         );
-        for (k, v) in &ask.extra {
+        for (k, v) in ask.extra.iter().filter(|(k, _)| used.wants(k)) {
             context.set(k, v.clone());
         }
     }

@@ -1,4 +1,6 @@
 use super::*;
+use crate::model::KeysUsed;
+use serde_json::json;
 
 fn err(doc: &str) -> String {
     parse(doc).unwrap_err().to_string()
@@ -255,4 +257,43 @@ fn serializes_back_to_the_same_document() {
     let p = parse(KEY_POLICY).unwrap();
     let again = parse(&p.to_string()).unwrap();
     assert_eq!(p, again);
+}
+
+/// The keys a document can read: its condition keys, lower-cased and once each; every key
+/// when a 2012-10-17 document has a policy variable in a resource or a condition value.
+#[test]
+fn keys_used_by_a_document() {
+    let doc = |j: serde_json::Value| parse(&j.to_string()).unwrap();
+    let st = |extra: serde_json::Value| {
+        let mut s = json!({"Effect": "Allow", "Action": "kms:*", "Resource": "*"});
+        if let (Some(s), Some(e)) = (s.as_object_mut(), extra.as_object()) {
+            s.extend(e.clone());
+        }
+        s
+    };
+    let plain = doc(json!({"Version": "2012-10-17", "Statement": [st(json!({}))]}));
+    assert_eq!(plain.keys_used(), KeysUsed::None);
+    let conds = doc(json!({"Version": "2012-10-17", "Statement": [
+        st(json!({"Condition": {"StringEquals": {"kms:ViaService": "x", "kms:CallerAccount": "1"}}})),
+        st(json!({"Condition": {"Bool": {"KMS:VIASERVICE": "true"}}})),
+    ]}));
+    let used = conds.keys_used();
+    assert_eq!(
+        used,
+        KeysUsed::Some(vec!["kms:calleraccount".into(), "kms:viaservice".into()])
+    );
+    assert!(used.wants("kms:ViaService") && !used.wants("aws:SourceIp"));
+    let in_value = doc(json!({"Version": "2012-10-17", "Statement": [
+        st(json!({"Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}}})),
+    ]}));
+    assert_eq!(in_value.keys_used(), KeysUsed::All);
+    let in_resource = doc(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:userid}/*"},
+    ]}));
+    assert_eq!(in_resource.keys_used(), KeysUsed::All);
+    // Under 2008-10-17 `${...}` is literal text: it reads no key.
+    let old = doc(json!({"Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:userid}/*"},
+    ]}));
+    assert_eq!(old.keys_used(), KeysUsed::None);
 }

@@ -99,9 +99,11 @@ impl Default for Bus {
 /// The durable queue: one record per event not yet fully delivered, keyed by the time it
 /// was published (so scans go oldest first).
 const OUTBOX: &str = "event_outbox";
-/// How often the delivery task looks at the queue (and renews its lease) at least.
+/// How often the delivery task looks at the queue at least.
 const POLL: Duration = Duration::from_secs(1);
-/// Events looked at per pass.
+/// The delivery lease lapses this long after its holder last renewed it.
+const LEASE_TTL: Duration = Duration::from_secs(3);
+/// Queued events read per storage scan; a pass reads the whole queue, page by page.
 const SCAN: usize = 256;
 const LEASE: &str = "event-delivery";
 
@@ -135,6 +137,9 @@ struct Pending {
 /// audit trail). A change made by a request queues its event with [`queue`] instead, in
 /// the transaction that makes the change.
 pub fn publish(state: &State, event: ServiceEvent) {
+    if !wanted(state, &event) {
+        return;
+    }
     // The server's storage steps off the runtime worker for writes by itself.
     match coffer_storage::write(state.store.as_ref(), |t| queue(t, state, &event)) {
         Ok(()) => wake(state),
@@ -173,11 +178,22 @@ pub fn queue(
             })
             .collect(),
     };
-    if !q.trail_pending && q.pending.is_empty() {
+    if !wanted(state, event) {
         return Ok(());
     }
     let key = format!("{:020}-{}", now.unix_timestamp_nanos().max(0), q.id);
     put_queued(t, &key, &q)
+}
+
+/// Whether `event` goes anywhere: to the audit trail, or to a webhook that takes its source.
+fn wanted(state: &State, event: &ServiceEvent) -> bool {
+    event.to_trail
+        || state
+            .config
+            .events
+            .webhooks
+            .iter()
+            .any(|h| h.wants(event.source))
 }
 
 /// Tells the delivery task that events were queued.
@@ -201,23 +217,30 @@ fn update(
     key: &str,
     f: impl Fn(&mut Queued),
 ) -> Result<(), coffer_storage::StorageError> {
-    coffer_storage::write(store, |t| {
-        let Some(bytes) = t.get(OUTBOX, key.as_bytes())? else {
-            return Ok(());
-        };
-        let Ok(mut q) = serde_json::from_slice::<Queued>(&bytes) else {
-            tracing::error!(%key, "unreadable queued event removed");
-            t.delete(OUTBOX, key.as_bytes())?;
-            return Ok(());
-        };
-        f(&mut q);
-        if !q.trail_pending && q.pending.is_empty() {
-            t.delete(OUTBOX, key.as_bytes())?;
-            Ok(())
-        } else {
-            put_queued(t, key, &q)
-        }
-    })
+    coffer_storage::write(store, |t| update_in(t, key, &f))
+}
+
+/// [`update`] inside the transaction `t`.
+fn update_in(
+    t: &mut dyn coffer_storage::Txn,
+    key: &str,
+    f: &dyn Fn(&mut Queued),
+) -> Result<(), coffer_storage::StorageError> {
+    let Some(bytes) = t.get(OUTBOX, key.as_bytes())? else {
+        return Ok(());
+    };
+    let Ok(mut q) = serde_json::from_slice::<Queued>(&bytes) else {
+        tracing::error!(%key, "unreadable queued event removed");
+        t.delete(OUTBOX, key.as_bytes())?;
+        return Ok(());
+    };
+    f(&mut q);
+    if !q.trail_pending && q.pending.is_empty() {
+        t.delete(OUTBOX, key.as_bytes())?;
+        Ok(())
+    } else {
+        put_queued(t, key, &q)
+    }
 }
 
 /// Records the outcome of one delivery attempt to `url`: done on success; otherwise
@@ -333,6 +356,8 @@ async fn deliver_all(state: Arc<State>, mut rx: mpsc::Receiver<()>) {
     }
 }
 
+/// One pass over the queue, page by page: records pending events in the audit trail and
+/// starts the webhook deliveries that are due and not already under way.
 async fn pass(
     state: &Arc<State>,
     targets: &[Target],
@@ -342,64 +367,122 @@ async fn pass(
     let store = state.store.as_ref();
     // The server's storage steps off the runtime worker by itself where it must. The queue
     // is read before the lease is taken: an idle node then writes (and syncs) nothing.
-    let entries = coffer_storage::read(store, |t| t.scan(OUTBOX, b"", None, SCAN))?;
-    if entries.is_empty()
-        || !crate::scheduler::acquire_lease(store, &state.node_id, LEASE, POLL, now)?
+    let mut page = coffer_storage::read(store, |t| t.scan(OUTBOX, b"", None, SCAN))?;
+    if page.is_empty()
+        || !crate::scheduler::hold_lease(store, &state.node_id, LEASE, LEASE_TTL, now)?
     {
         return Ok(());
     }
-    for (k, v) in entries {
+    loop {
+        let after = page
+            .last()
+            .map(|(k, _)| k.clone())
+            .filter(|_| page.len() == SCAN);
+        work_through(state, targets, in_flight, page, now).await?;
+        let Some(after) = after else {
+            return Ok(());
+        };
+        page = coffer_storage::read(store, |t| t.scan(OUTBOX, b"", Some(&after), SCAN))?;
+    }
+}
+
+/// One page of the queue.
+async fn work_through(
+    state: &Arc<State>,
+    targets: &[Target],
+    in_flight: &InFlight,
+    page: Vec<coffer_storage::Entry>,
+    now: OffsetDateTime,
+) -> Result<(), coffer_storage::StorageError> {
+    let store = state.store.as_ref();
+    let mut queued = Vec::with_capacity(page.len());
+    for (k, v) in page {
         let key = String::from_utf8_lossy(&k).into_owned();
-        let Ok(q) = serde_json::from_slice::<Queued>(&v) else {
-            update(store, &key, |_| {})?;
+        match serde_json::from_slice::<Queued>(&v) {
+            Ok(q) => queued.push((key, q)),
+            // `update` removes a record it cannot read.
+            Err(_) => update(store, &key, |_| {})?,
+        }
+    }
+    record_in_trail(state, &queued).await?;
+    for (key, q) in &queued {
+        start_deliveries(state, targets, in_flight, key, q, now)?;
+    }
+    Ok(())
+}
+
+/// Appends the audit records of the events that still need one, sharing one sync, then
+/// marks them recorded in one transaction. If the append fails they stay pending and are
+/// tried again on the next pass (a failure after part of them was written can record
+/// those twice: delivery is at least once).
+async fn record_in_trail(
+    state: &State,
+    queued: &[(String, Queued)],
+) -> Result<(), coffer_storage::StorageError> {
+    let pending: Vec<&(String, Queued)> = queued.iter().filter(|(_, q)| q.trail_pending).collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let records = pending.iter().map(|(_, q)| audit_record(q)).collect();
+    if let Err(e) = state.audit.append_all(records).await {
+        tracing::error!(error = %e, "could not record service events in the audit trail");
+        return Ok(());
+    }
+    coffer_storage::write(state.store.as_ref(), |t| {
+        for (key, _) in &pending {
+            update_in(t, key, &|q: &mut Queued| q.trail_pending = false)?;
+        }
+        Ok(())
+    })
+}
+
+/// Starts, each on its own task, the deliveries of `q` that are due and not under way.
+fn start_deliveries(
+    state: &Arc<State>,
+    targets: &[Target],
+    in_flight: &InFlight,
+    key: &str,
+    q: &Queued,
+    now: OffsetDateTime,
+) -> Result<(), coffer_storage::StorageError> {
+    let store = state.store.as_ref();
+    let body = Bytes::from(q.body.to_string());
+    for p in q.pending.iter().filter(|p| p.next <= now) {
+        let Some(target) = targets.iter().find(|t| t.hook.url == p.url) else {
+            // The webhook left the configuration since the event was queued.
+            let url = p.url.clone();
+            update(store, key, |q| q.pending.retain(|x| x.url != url))?;
             continue;
         };
-        if q.trail_pending {
-            match state.audit.append(audit_record(&q)).await {
-                Ok(_) => update(store, &key, |q| q.trail_pending = false)?,
-                Err(e) => {
-                    tracing::error!(error = %e, "could not record a service event in the audit trail")
-                }
-            }
+        let flight = format!("{key} {}", p.url);
+        let fresh = in_flight
+            .lock()
+            .map(|mut s| s.insert(flight.clone()))
+            .unwrap_or(false);
+        if !fresh {
+            continue;
         }
-        let body = Bytes::from(q.body.to_string());
-        for p in q.pending.iter().filter(|p| p.next <= now) {
-            let Some(target) = targets.iter().find(|t| t.hook.url == p.url) else {
-                // The webhook left the configuration since the event was queued.
-                let url = p.url.clone();
-                update(store, &key, |q| q.pending.retain(|x| x.url != url))?;
-                continue;
-            };
-            let flight = format!("{key} {}", p.url);
-            let fresh = in_flight
-                .lock()
-                .map(|mut s| s.insert(flight.clone()))
-                .unwrap_or(false);
-            if !fresh {
-                continue;
+        // Each delivery runs on its own, so a slow receiver delays no other.
+        let (st, target, id, body, key, url, flights) = (
+            state.clone(),
+            target.clone(),
+            q.id.clone(),
+            body.clone(),
+            key.to_owned(),
+            p.url.clone(),
+            in_flight.clone(),
+        );
+        tokio::spawn(async move {
+            let ok = attempt(&target, &id, body, &st.clock).await;
+            let now = st.clock.now();
+            let r = record_attempt(st.store.as_ref(), &key, &url, ok, now);
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "could not record an event delivery");
             }
-            // Each delivery runs on its own, so a slow receiver delays no other.
-            let (st, target, id, body, key, url, flights) = (
-                state.clone(),
-                target.clone(),
-                q.id.clone(),
-                body.clone(),
-                key.clone(),
-                p.url.clone(),
-                in_flight.clone(),
-            );
-            tokio::spawn(async move {
-                let ok = attempt(&target, &id, body, &st.clock).await;
-                let now = st.clock.now();
-                let r = record_attempt(st.store.as_ref(), &key, &url, ok, now);
-                if let Err(e) = r {
-                    tracing::warn!(error = %e, "could not record an event delivery");
-                }
-                if let Ok(mut s) = flights.lock() {
-                    s.remove(&flight);
-                }
-            });
-        }
+            if let Ok(mut s) = flights.lock() {
+                s.remove(&flight);
+            }
+        });
     }
     Ok(())
 }
@@ -642,6 +725,56 @@ mod tests {
         };
         assert!(!attempt(&target, "id", body, &clock()).await);
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// One pass works through the whole queue, however long, and a second pass right
+    /// after it may run too: the lease has no period. Trail records of a page share a sync.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pass_records_the_whole_queue_and_passes_may_follow_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::Config::validate(crate::config::RawConfig {
+            data_dir: Some(dir.path().to_path_buf()),
+            test_clock: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+        let state = Arc::new(crate::open_state(config).unwrap().state);
+        let event = |n: usize| ServiceEvent {
+            source: "aws.ssm",
+            detail_type: "Parameter Store Change".into(),
+            account: "111122223333".parse().unwrap(),
+            region: "us-east-1".into(),
+            time: state.clock.now(),
+            resources: vec![],
+            detail: json!({ "name": format!("/p/{n}") }),
+            to_trail: true,
+        };
+        let queue_some = |from: usize, n: usize| {
+            coffer_storage::write(state.store.as_ref(), |t| {
+                (from..from + n).try_for_each(|i| queue(t, &state, &event(i)))
+            })
+            .unwrap();
+        };
+        let queued = || {
+            coffer_storage::read(state.store.as_ref(), |t| t.scan(OUTBOX, b"", None, 10_000))
+                .unwrap()
+                .len()
+        };
+        let before = state.audit.last_seq();
+        queue_some(0, SCAN * 2 + 50);
+        assert_eq!(queued(), SCAN * 2 + 50);
+        let in_flight = InFlight::default();
+        pass(&state, &[], &in_flight).await.unwrap();
+        assert_eq!(queued(), 0, "one pass empties the queue");
+        assert_eq!(state.audit.last_seq() - before, (SCAN * 2 + 50) as u64);
+        queue_some(1000, 3);
+        pass(&state, &[], &in_flight).await.unwrap();
+        assert_eq!(
+            queued(),
+            0,
+            "the next pass runs at once, at the same instant"
+        );
+        assert_eq!(state.audit.last_seq() - before, (SCAN * 2 + 53) as u64);
     }
 
     #[test]

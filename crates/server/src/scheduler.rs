@@ -84,6 +84,51 @@ pub fn acquire_lease(
     })
 }
 
+/// A lease held for as long as its holder keeps renewing it, with no period between runs:
+/// for work that is never due, only present (the event queue). True when this node holds
+/// it: it was free, lapsed or ours. Ours with more than half of `ttl` left is kept as it
+/// is, so a holder that asks often writes (and syncs) about twice per `ttl`.
+pub fn hold_lease(
+    store: &dyn Storage,
+    node: &str,
+    name: &str,
+    ttl: Duration,
+    now: OffsetDateTime,
+) -> Result<bool, StorageError> {
+    let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::HOUR);
+    let read = |t: &mut dyn coffer_storage::Txn| {
+        Ok::<_, StorageError>(
+            t.get(LEASES, name.as_bytes())?
+                .and_then(|b| serde_json::from_slice::<Lease>(&b).ok()),
+        )
+    };
+    let current = coffer_storage::read(store, read)?;
+    if current
+        .as_ref()
+        .is_some_and(|l| l.holder == node && l.expires - now > ttl / 2)
+    {
+        return Ok(true);
+    }
+    coffer_storage::write(store, |t| {
+        let current = read(t)?;
+        if current
+            .as_ref()
+            .is_some_and(|l| l.holder != node && l.expires > now)
+        {
+            return Ok(false);
+        }
+        let lease = Lease {
+            holder: node.to_owned(),
+            expires: now + ttl,
+            last_run: Some(now),
+        };
+        let bytes =
+            serde_json::to_vec(&lease).map_err(|_| StorageError::corrupt_record("lease"))?;
+        t.put(LEASES, name.as_bytes(), &bytes)?;
+        Ok(true)
+    })
+}
+
 /// Runs every registered job when due, checking once per `tick` of real time.
 pub async fn run(
     state: Arc<State>,
@@ -179,5 +224,42 @@ mod tests {
         assert!(!at("b", "job", 150));
         assert!(at("b", "job", 182));
         assert!(at("a", "other", 0), "jobs are independent");
+    }
+
+    #[test]
+    fn a_held_lease_is_kept_by_its_holder_without_a_period() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = coffer_storage::open_embedded(&dir.path().join("db")).unwrap();
+        let t0 = datetime!(2026-01-01 0:00 UTC);
+        let ttl = Duration::from_secs(10);
+        let at = |node: &str, ms: i64| {
+            hold_lease(
+                st.as_ref(),
+                node,
+                "q",
+                ttl,
+                t0 + time::Duration::milliseconds(ms),
+            )
+            .unwrap()
+        };
+        let expires = || {
+            coffer_storage::read(st.as_ref(), |t| t.get(LEASES, b"q"))
+                .unwrap()
+                .map(|b| serde_json::from_slice::<Lease>(&b).unwrap().expires)
+        };
+        assert!(at("a", 0));
+        for ms in [1, 2, 3, 4_000] {
+            assert!(at("a", ms), "the holder keeps it at once, again and again");
+        }
+        assert_eq!(
+            expires(),
+            Some(t0 + time::Duration::seconds(10)),
+            "renewed only once half of it is gone"
+        );
+        assert!(at("a", 6_000));
+        assert_eq!(expires(), Some(t0 + time::Duration::seconds(16)));
+        assert!(!at("b", 15_000), "a holds it");
+        assert!(at("b", 16_000), "a stopped renewing: it lapsed");
+        assert!(!at("a", 16_001));
     }
 }

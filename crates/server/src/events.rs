@@ -84,6 +84,9 @@ pub struct EventsConfig {
 pub struct Bus {
     tx: mpsc::Sender<()>,
     rx: Mutex<Option<mpsc::Receiver<()>>>,
+    /// Orders the events this node queues at the same instant (one transaction may queue
+    /// several, and a test clock stands still): see [`queue`].
+    seq: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Bus {
@@ -92,12 +95,14 @@ impl Default for Bus {
         Self {
             tx,
             rx: Mutex::new(Some(rx)),
+            seq: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
 
 /// The durable queue: one record per event not yet fully delivered, keyed by the time it
-/// was published (so scans go oldest first).
+/// was published and then the order in which this node queued it (so scans go oldest
+/// first, and events of one instant in the order they were queued).
 const OUTBOX: &str = "event_outbox";
 /// How often the delivery task looks at the queue at least.
 const POLL: Duration = Duration::from_secs(1);
@@ -181,7 +186,15 @@ pub fn queue(
     if !wanted(state, event) {
         return Ok(());
     }
-    let key = format!("{:020}-{}", now.unix_timestamp_nanos().max(0), q.id);
+    let seq = state
+        .events
+        .seq
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let key = format!(
+        "{:020}-{seq:020}-{}",
+        now.unix_timestamp_nanos().max(0),
+        q.id
+    );
     put_queued(t, &key, &q)
 }
 
@@ -331,8 +344,17 @@ fn targets(hooks: &[Webhook]) -> Vec<Target> {
         .collect()
 }
 
-/// Deliveries under way on this node, by queue key and URL.
-type InFlight = Arc<Mutex<std::collections::BTreeSet<String>>>;
+/// Deliveries on this node, by queue key and URL: those under way, and those that ended
+/// since the current pass began. A pass works from a page read at its start, which may
+/// predate the outcome of a delivery that ended since: starting that delivery again from
+/// the page would send the event twice, so it waits for the next pass.
+#[derive(Default)]
+struct Flights {
+    running: std::collections::BTreeSet<String>,
+    ended: std::collections::BTreeSet<String>,
+}
+
+type InFlight = Arc<Mutex<Flights>>;
 
 /// The delivery task: works through the queue when woken by `publish`, and at least once
 /// per `POLL`, so events queued before a restart (or left by a node that died) go out.
@@ -365,6 +387,11 @@ async fn pass(
 ) -> Result<(), coffer_storage::StorageError> {
     let now = state.clock.now();
     let store = state.store.as_ref();
+    // Deliveries that ended before this point have recorded their outcome: the pages
+    // read from here on show it.
+    if let Ok(mut f) = in_flight.lock() {
+        f.ended.clear();
+    }
     // The server's storage steps off the runtime worker by itself where it must. The queue
     // is read before the lease is taken: an idle node then writes (and syncs) nothing.
     let mut page = coffer_storage::read(store, |t| t.scan(OUTBOX, b"", None, SCAN))?;
@@ -405,10 +432,7 @@ async fn work_through(
         }
     }
     record_in_trail(state, &queued).await?;
-    for (key, q) in &queued {
-        start_deliveries(state, targets, in_flight, key, q, now)?;
-    }
-    Ok(())
+    start_deliveries(state, targets, in_flight, &queued, now)
 }
 
 /// Appends the audit records of the events that still need one, sharing one sync, then
@@ -436,51 +460,70 @@ async fn record_in_trail(
     })
 }
 
-/// Starts, each on its own task, the deliveries of `q` that are due and not under way.
+/// One delivery to make: the event (by queue key and id), its body, and its flight name.
+struct Delivery {
+    key: String,
+    id: String,
+    body: Bytes,
+    flight: String,
+}
+
+/// Starts the page's due deliveries that are not under way: one task per webhook, which
+/// sends them in queue order (so a receiver gets the events of one page in the order they
+/// happened), while a slow receiver delays no other.
 fn start_deliveries(
     state: &Arc<State>,
     targets: &[Target],
     in_flight: &InFlight,
-    key: &str,
-    q: &Queued,
+    queued: &[(String, Queued)],
     now: OffsetDateTime,
 ) -> Result<(), coffer_storage::StorageError> {
-    let store = state.store.as_ref();
-    let body = Bytes::from(q.body.to_string());
-    for p in q.pending.iter().filter(|p| p.next <= now) {
-        let Some(target) = targets.iter().find(|t| t.hook.url == p.url) else {
-            // The webhook left the configuration since the event was queued.
-            let url = p.url.clone();
-            update(store, key, |q| q.pending.retain(|x| x.url != url))?;
-            continue;
-        };
-        let flight = format!("{key} {}", p.url);
-        let fresh = in_flight
-            .lock()
-            .map(|mut s| s.insert(flight.clone()))
-            .unwrap_or(false);
-        if !fresh {
-            continue;
-        }
-        // Each delivery runs on its own, so a slow receiver delays no other.
-        let (st, target, id, body, key, url, flights) = (
-            state.clone(),
-            target.clone(),
-            q.id.clone(),
-            body.clone(),
-            key.to_owned(),
-            p.url.clone(),
-            in_flight.clone(),
-        );
-        tokio::spawn(async move {
-            let ok = attempt(&target, &id, body, &st.clock).await;
-            let now = st.clock.now();
-            let r = record_attempt(st.store.as_ref(), &key, &url, ok, now);
-            if let Err(e) = r {
-                tracing::warn!(error = %e, "could not record an event delivery");
+    let mut by_target: Vec<(&Target, Vec<Delivery>)> = Vec::new();
+    for (key, q) in queued {
+        let body = Bytes::from(q.body.to_string());
+        for p in q.pending.iter().filter(|p| p.next <= now) {
+            let Some(target) = targets.iter().find(|t| t.hook.url == p.url) else {
+                // The webhook left the configuration since the event was queued.
+                let url = p.url.clone();
+                update(state.store.as_ref(), key, |q| {
+                    q.pending.retain(|x| x.url != url)
+                })?;
+                continue;
+            };
+            let flight = format!("{key} {}", p.url);
+            let fresh = in_flight
+                .lock()
+                .map(|mut f| !f.ended.contains(&flight) && f.running.insert(flight.clone()))
+                .unwrap_or(false);
+            if !fresh {
+                continue;
             }
-            if let Ok(mut s) = flights.lock() {
-                s.remove(&flight);
+            let d = Delivery {
+                key: key.clone(),
+                id: q.id.clone(),
+                body: body.clone(),
+                flight,
+            };
+            match by_target.iter_mut().find(|(t, _)| t.hook.url == p.url) {
+                Some((_, list)) => list.push(d),
+                None => by_target.push((target, vec![d])),
+            }
+        }
+    }
+    for (target, list) in by_target {
+        let (st, target, flights) = (state.clone(), target.clone(), in_flight.clone());
+        tokio::spawn(async move {
+            for d in list {
+                let ok = attempt(&target, &d.id, d.body, &st.clock).await;
+                let now = st.clock.now();
+                let r = record_attempt(st.store.as_ref(), &d.key, &target.hook.url, ok, now);
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "could not record an event delivery");
+                }
+                if let Ok(mut f) = flights.lock() {
+                    f.running.remove(&d.flight);
+                    f.ended.insert(d.flight);
+                }
             }
         });
     }

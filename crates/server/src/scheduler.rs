@@ -102,12 +102,12 @@ pub fn hold_lease(
                 .and_then(|b| serde_json::from_slice::<Lease>(&b).ok()),
         )
     };
-    let current = coffer_storage::read(store, read)?;
-    if current
-        .as_ref()
-        .is_some_and(|l| l.holder == node && l.expires - now > ttl / 2)
-    {
-        return Ok(true);
+    // Most calls decide on a read: the holder with time left keeps it, and a node that
+    // sees another's live lease stays out, neither writing.
+    match coffer_storage::read(store, read)? {
+        Some(l) if l.holder == node && l.expires - now > ttl / 2 => return Ok(true),
+        Some(l) if l.holder != node && l.expires > now => return Ok(false),
+        _ => {}
     }
     coffer_storage::write(store, |t| {
         let current = read(t)?;

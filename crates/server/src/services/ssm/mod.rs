@@ -185,7 +185,8 @@ pub use coffer_wire::json::epoch;
 /// Identity policies decide (parameters have no resource policies).
 fn authorize(call: &Call<'_>, op: Operation, resource: &str) -> Result<(), SsmError> {
     let action = op.action();
-    coffer_storage::read(call.state.store.as_ref(), |t| {
+    // A transaction only if the check reads something (an IAM user's policies), as KMS does.
+    coffer_storage::read_each(call.state.store.as_ref(), |t| {
         let ask = Ask {
             action: &action,
             resource,

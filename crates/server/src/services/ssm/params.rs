@@ -488,7 +488,10 @@ fn read_selected(
 ) -> Result<Option<Selected>, SsmError> {
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
     let (cache, now) = (&call.state.ssm_reads, call.state.clock.now());
-    coffer_storage::read(call.state.store.as_ref(), |t| {
+    // Each read opens its own transaction, and only when the cache misses: opening one
+    // costs more than the rest of a cached read. The two records need not share a
+    // snapshot: a version record never changes once written.
+    coffer_storage::read_each(call.state.store.as_ref(), |t| {
         let Some(p) = load_named_cached(cache, now, t, region, account, name)? else {
             return Ok(None);
         };

@@ -775,13 +775,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_pass_records_the_whole_queue_and_passes_may_follow_at_once() {
         let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config::validate(crate::config::RawConfig {
-            data_dir: Some(dir.path().to_path_buf()),
-            test_clock: Some(true),
-            ..Default::default()
-        })
-        .unwrap();
-        let state = Arc::new(crate::open_state(config).unwrap().state);
+        let state = crate::test_support::state(dir.path());
         let event = |n: usize| ServiceEvent {
             source: "aws.ssm",
             detail_type: "Parameter Store Change".into(),

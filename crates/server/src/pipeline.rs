@@ -444,18 +444,11 @@ pub fn header(parts: &http::request::Parts, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, RawConfig};
     use coffer_types::AccountId;
     use coffer_wire::sigv4::{Credentials, PayloadHash, SignInput};
 
     fn start(dir: &std::path::Path) -> Arc<State> {
-        let config = Config::validate(RawConfig {
-            data_dir: Some(dir.to_path_buf()),
-            test_clock: Some(true),
-            ..Default::default()
-        })
-        .unwrap();
-        crate::open_state(config).unwrap().state
+        crate::test_support::state(dir)
     }
 
     fn root_key(state: &State) -> (String, String) {

@@ -17,6 +17,18 @@ impl KeySealer for NoSeal {
     }
 }
 
+/// A server state on a fresh data directory `dir` (embedded storage, audit log), with the
+/// test clock, as `coffer server --test-clock` would open it.
+pub fn state(dir: &Path) -> std::sync::Arc<crate::State> {
+    let config = crate::config::Config::validate(crate::config::RawConfig {
+        data_dir: Some(dir.to_path_buf()),
+        test_clock: Some(true),
+        ..Default::default()
+    })
+    .unwrap();
+    crate::open_state(config).unwrap().state
+}
+
 /// A fresh local CA and server certificate in `dir`, valid at `now`.
 pub fn tls_material(dir: &Path, now: OffsetDateTime) -> TlsMaterial {
     coffer_tls::load_or_generate(dir, &[], now, &NoSeal).unwrap()

@@ -177,7 +177,6 @@ pub fn audit_object<const N: usize>(pairs: [(&str, Option<Value>); N]) -> Value 
 mod tests {
     use super::errors::{ServiceError, service_error_conversions};
     use super::*;
-    use crate::config::{Config, RawConfig};
     use crate::identity::KeyOwner;
     use coffer_types::{Principal, PrincipalKind};
     use http::StatusCode;
@@ -263,13 +262,7 @@ mod tests {
 
     fn run(input: ApiInput<'_>) -> Outcome {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config::validate(RawConfig {
-            data_dir: Some(dir.path().to_path_buf()),
-            test_clock: Some(true),
-            ..Default::default()
-        })
-        .unwrap();
-        let state = crate::open_state(config).unwrap().state;
+        let state = crate::test_support::state(dir.path());
         let account = "111122223333".parse().unwrap();
         let ctx = RequestContext {
             request_id: "req-1".into(),

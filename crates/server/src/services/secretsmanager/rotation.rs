@@ -361,13 +361,7 @@ mod tests {
     #[test]
     fn a_claim_checks_the_stored_record_and_moves_the_window() {
         let dir = tempfile::tempdir().unwrap();
-        let config = crate::config::Config::validate(crate::config::RawConfig {
-            data_dir: Some(dir.path().to_path_buf()),
-            test_clock: Some(true),
-            ..Default::default()
-        })
-        .unwrap();
-        let state = crate::open_state(config).unwrap().state;
+        let state = crate::test_support::state(dir.path());
         let now = state.clock.now();
         let mut s = SecretRecord::example("db", now);
         s.rotation = store::RotationConfig {

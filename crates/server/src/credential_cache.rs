@@ -13,7 +13,7 @@ use crate::identity::KeyRecord;
 pub use crate::record_cache::CACHE_TTL;
 use crate::record_cache::RecordCache;
 use coffer_types::Principal;
-use coffer_wire::sigv4::{Scope, signing_key};
+use coffer_wire::sigv4::{Scope, SigningKeyCache};
 use std::sync::Mutex;
 use zeroize::Zeroizing;
 
@@ -26,14 +26,7 @@ pub struct CachedCredential {
     pub secret: Zeroizing<String>,
     pub principal: Principal,
     /// The last derived SigV4 signing key: clients sign a day's requests with one scope.
-    signing: Mutex<Option<DerivedKey>>,
-}
-
-struct DerivedKey {
-    date: String,
-    region: String,
-    service: String,
-    key: Zeroizing<[u8; 32]>,
+    signing: Mutex<SigningKeyCache>,
 }
 
 impl CachedCredential {
@@ -42,28 +35,14 @@ impl CachedCredential {
             record: cred.record,
             secret: cred.secret,
             principal: cred.principal,
-            signing: Mutex::new(None),
+            signing: Mutex::new(SigningKeyCache::default()),
         }
     }
 
     /// The SigV4 signing key of this secret for `scope`, derived at most once per scope.
     pub fn signing_key(&self, scope: Scope<'_>) -> [u8; 32] {
-        let mut slot = self.signing.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(d) = slot.as_ref()
-            && d.date == scope.date
-            && d.region == scope.region
-            && d.service == scope.service
-        {
-            return *d.key;
-        }
-        let key = signing_key(&self.secret, scope.date, scope.region, scope.service);
-        *slot = Some(DerivedKey {
-            date: scope.date.to_owned(),
-            region: scope.region.to_owned(),
-            service: scope.service.to_owned(),
-            key: Zeroizing::new(key),
-        });
-        key
+        let mut cache = self.signing.lock().unwrap_or_else(|p| p.into_inner());
+        *cache.key(&self.secret, scope.date, scope.region, scope.service)
     }
 }
 
@@ -75,6 +54,7 @@ mod tests {
     use crate::record_cache::{Invalidate, WatchedStorage};
     use coffer_storage::{Storage, StorageError};
     use coffer_types::AccountId;
+    use coffer_wire::sigv4::signing_key;
     use std::sync::Arc;
     use std::time::Duration;
     use time::OffsetDateTime;

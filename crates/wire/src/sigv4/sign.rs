@@ -6,6 +6,7 @@ use super::canonical::{
 };
 use coffer_crypto::sha256_hex;
 use time::OffsetDateTime;
+use zeroize::Zeroizing;
 
 /// An access key pair, optionally with the session token of temporary credentials.
 #[derive(Clone)]
@@ -150,28 +151,33 @@ pub fn sign(
     )
 }
 
-/// The derived signing key of the last day, region and service signed for. The SDKs derive
-/// it once per day rather than per request (it is four HMACs, more than the rest of the
-/// signature); a long-lived signer keeps one of these per credential.
+/// The derived signing key of the last day, region and service signed or verified for. The
+/// SDKs derive it once per day rather than per request (it is four HMACs, more than the
+/// rest of the signature); a long-lived signer keeps one of these per credential, and so
+/// does the server for each caller it has seen. The key is zeroized when replaced or
+/// dropped.
 #[derive(Default)]
 pub struct SigningKeyCache {
-    /// `date/region/service` with the key derived for it.
-    entry: Option<(String, [u8; 32])>,
+    /// The scope's day, region and service, with the key derived for them.
+    entry: Option<(String, String, String, Zeroizing<[u8; 32]>)>,
 }
 
 impl SigningKeyCache {
-    fn key(&mut self, secret: &str, day: &str, region: &str, service: &str) -> &[u8; 32] {
-        let id = format!("{day}/{region}/{service}");
-        if self.entry.as_ref().is_some_and(|(cached, _)| *cached != id) {
+    /// The signing key of `secret` for this scope: derived when the scope differs from the
+    /// last one asked for, else the kept key. The cache must only ever see one secret.
+    pub fn key(&mut self, secret: &str, day: &str, region: &str, service: &str) -> &[u8; 32] {
+        let kept = self
+            .entry
+            .as_ref()
+            .is_some_and(|(d, r, s, _)| d == day && r == region && s == service);
+        if !kept {
             self.entry = None;
         }
-        &self
-            .entry
-            .get_or_insert_with(|| {
-                let key = signing_key(secret, day, region, service);
-                (id, key)
-            })
-            .1
+        let (_, _, _, key) = self.entry.get_or_insert_with(|| {
+            let key = Zeroizing::new(signing_key(secret, day, region, service));
+            (day.to_owned(), region.to_owned(), service.to_owned(), key)
+        });
+        key
     }
 }
 

@@ -4,8 +4,9 @@
 //! Two jobs, so a rotation waiting on a slow rotation function never holds up purging;
 //! and each due rotation runs on a blocking thread of its own, so one hung webhook (up to
 //! 60 s a step) delays no other secret. A rotation is claimed before it runs: its
-//! `NextRotationDate` moves to the next window in storage first (`rotation::claim_scheduled`, which also checks the stored record is still due), so
-//! neither this node's next tick nor another node that takes the job's lease starts it
+//! `NextRotationDate` moves to the next window in storage first
+//! (`rotation::claim_scheduled`, which also checks that the stored record is still due),
+//! so neither this node's next tick nor another node that takes the job's lease starts it
 //! again; and a rotation still running when its next window comes is not started twice
 //! on its node.
 

@@ -261,14 +261,9 @@ pub fn parse_ref(s: &str, region: &str, account: AccountId) -> Option<SecretRef>
 /// (no suffix) or a name matches the name. A full ARN whose suffix does not match an
 /// existing secret (one deleted and re-created) names nothing.
 pub fn find(t: &mut dyn Txn, r: &SecretRef) -> Result<Option<SecretRecord>, SmError> {
-    if r.is_arn
-        && let Some((name, suffix)) = split_suffix(&r.text)
-        && let Some(s) = get::<SecretRecord>(t, SECRETS, &secret_key(&r.region, r.account, name))?
-        && s.suffix == suffix
-    {
-        return Ok(Some(s));
-    }
-    get(t, SECRETS, &secret_key(&r.region, r.account, &r.text))
+    resolve(r, |name| {
+        get(t, SECRETS, &secret_key(&r.region, r.account, name))
+    })
 }
 
 /// [`find`] through `cache`: the record each storage key names is looked up once per
@@ -279,14 +274,21 @@ pub fn find_cached(
     t: &mut dyn Txn,
     r: &SecretRef,
 ) -> Result<Option<Arc<SecretRecord>>, SmError> {
-    let mut lookup = |name: &str| {
+    resolve(r, |name| {
         let key = secret_key(&r.region, r.account, name);
         cache.get_or_load(&key, now, || get(t, SECRETS, &key))
-    };
+    })
+}
+
+/// The name resolution of [`find`], with the record of a secret name looked up by `lookup`.
+fn resolve<S: std::borrow::Borrow<SecretRecord>>(
+    r: &SecretRef,
+    mut lookup: impl FnMut(&str) -> Result<Option<S>, SmError>,
+) -> Result<Option<S>, SmError> {
     if r.is_arn
         && let Some((name, suffix)) = split_suffix(&r.text)
         && let Some(s) = lookup(name)?
-        && s.suffix == suffix
+        && s.borrow().suffix == suffix
     {
         return Ok(Some(s));
     }

@@ -519,12 +519,9 @@ fn load_named_cached(
     account: coffer_types::AccountId,
     name: &str,
 ) -> Result<Option<Arc<ParamRecord>>, SsmError> {
-    for c in names::candidates(name, region, &account.to_string()) {
-        if let Some(p) = store::load_cached(cache, now, t, region, account, &c)? {
-            return Ok(Some(p));
-        }
-    }
-    Ok(None)
+    first_candidate(region, account, name, |c| {
+        store::load_cached(cache, now, t, region, account, c)
+    })
 }
 
 /// The parameter a read names, by name or by ARN (see `names::candidates`).
@@ -534,8 +531,20 @@ fn load_named(
     account: coffer_types::AccountId,
     name: &str,
 ) -> Result<Option<ParamRecord>, SsmError> {
+    first_candidate(region, account, name, |c| {
+        store::load(t, region, account, c)
+    })
+}
+
+/// The first of `name`'s candidate names (see `names::candidates`) that `load` finds.
+fn first_candidate<P>(
+    region: &str,
+    account: coffer_types::AccountId,
+    name: &str,
+    mut load: impl FnMut(&str) -> Result<Option<P>, SsmError>,
+) -> Result<Option<P>, SsmError> {
     for c in names::candidates(name, region, &account.to_string()) {
-        if let Some(p) = store::load(t, region, account, &c)? {
+        if let Some(p) = load(&c)? {
             return Ok(Some(p));
         }
     }

@@ -283,6 +283,18 @@ fn keys_used_by_a_document() {
         KeysUsed::Some(vec!["kms:calleraccount".into(), "kms:viaservice".into()])
     );
     assert!(used.wants("kms:ViaService") && !used.wants("aws:SourceIp"));
+    // Keys are case-insensitive beyond ASCII too (tag keys may be any Unicode), as the
+    // request's condition keys are.
+    let tag = doc(json!({"Version": "2012-10-17", "Statement": [
+        st(json!({"Condition": {"StringEquals": {"aws:ResourceTag/Équipe": "x"}}})),
+    ]}));
+    let used = tag.keys_used();
+    assert!(used.wants("AWS:RESOURCETAG/ÉQUIPE") && used.wants("aws:resourcetag/équipe"));
+    assert!(!used.wants("aws:ResourceTag/Equipe"));
+    let mut c = crate::ConditionContext::new();
+    c.insert("aws:ResourceTag/ÉQUIPE", "x");
+    c.retain_used(&used);
+    assert_eq!(c.get("aws:resourcetag/équipe"), ["x"]);
     let in_value = doc(json!({"Version": "2012-10-17", "Statement": [
         st(json!({"Condition": {"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}}})),
     ]}));

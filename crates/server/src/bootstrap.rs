@@ -78,26 +78,12 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
     let kms_keys = Arc::new(KeyCache::default());
     let sm_reads = crate::services::secretsmanager::store::ReadCache::default();
     let ssm_reads = crate::services::ssm::store::ReadCache::default();
-    let watches: Vec<Watch> = vec![
+    let mut watches: Vec<Watch> = vec![
         (crate::identity::KEYS, credentials.clone()),
         (crate::services::kms::store::KEYS, kms_keys.clone()),
-        (
-            crate::services::secretsmanager::store::SECRETS,
-            sm_reads.secrets.clone(),
-        ),
-        (
-            crate::services::secretsmanager::store::VERSIONS,
-            sm_reads.values.clone(),
-        ),
-        (
-            crate::services::ssm::store::PARAMS,
-            ssm_reads.params.clone(),
-        ),
-        (
-            crate::services::ssm::store::VERSIONS,
-            ssm_reads.versions.clone(),
-        ),
     ];
+    watches.extend(sm_reads.watches());
+    watches.extend(ssm_reads.watches());
     let store: Arc<dyn Storage> = Arc::new(WatchedStorage::new(open_storage(&config)?, watches));
     let barrier = Arc::new(Barrier::unseal(store.as_ref(), &config.unseal)?);
     let (clock, test_clock): (SharedClock, _) = if config.test_clock {

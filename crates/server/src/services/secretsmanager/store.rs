@@ -27,6 +27,16 @@ pub struct ReadCache {
     pub values: Arc<RecordCache<SealedValue>>,
 }
 
+impl ReadCache {
+    /// The tables whose writes invalidate these caches (see `WatchedStorage`).
+    pub fn watches(&self) -> [crate::record_cache::Watch; 2] {
+        [
+            (SECRETS, self.secrets.clone()),
+            (VERSIONS, self.values.clone()),
+        ]
+    }
+}
+
 pub const SECRETS: &str = "sm_secrets";
 pub const VERSIONS: &str = "sm_versions";
 

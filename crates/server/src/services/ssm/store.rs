@@ -34,6 +34,16 @@ pub struct ReadCache {
     pub versions: Arc<RecordCache<VersionRecord>>,
 }
 
+impl ReadCache {
+    /// The tables whose writes invalidate these caches (see `WatchedStorage`).
+    pub fn watches(&self) -> [crate::record_cache::Watch; 2] {
+        [
+            (PARAMS, self.params.clone()),
+            (VERSIONS, self.versions.clone()),
+        ]
+    }
+}
+
 pub const PARAMS: &str = "ssm_params";
 pub const VERSIONS: &str = "ssm_versions";
 pub const SETTINGS: &str = "ssm_settings";

@@ -58,9 +58,7 @@ pub fn acquire_lease(
 ) -> Result<bool, StorageError> {
     let every = time::Duration::try_from(every).unwrap_or(time::Duration::HOUR);
     coffer_storage::write(store, |t| {
-        let current: Option<Lease> = t
-            .get(LEASES, name.as_bytes())?
-            .and_then(|b| serde_json::from_slice(&b).ok());
+        let current = read_lease(t, name)?;
         let held_by_other = current
             .as_ref()
             .is_some_and(|l| l.holder != node && l.expires > now);
@@ -72,15 +70,7 @@ pub fn acquire_lease(
             return Ok(false);
         }
         // The lease outlives a run comfortably; a crashed holder frees it when it lapses.
-        let lease = Lease {
-            holder: node.to_owned(),
-            expires: now + every * 2,
-            last_run: Some(now),
-        };
-        let bytes =
-            serde_json::to_vec(&lease).map_err(|_| StorageError::corrupt_record("lease"))?;
-        t.put(LEASES, name.as_bytes(), &bytes)?;
-        Ok(true)
+        take_lease(t, name, node, now, now + every * 2)
     })
 }
 
@@ -96,37 +86,47 @@ pub fn hold_lease(
     now: OffsetDateTime,
 ) -> Result<bool, StorageError> {
     let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::HOUR);
-    let read = |t: &mut dyn coffer_storage::Txn| {
-        Ok::<_, StorageError>(
-            t.get(LEASES, name.as_bytes())?
-                .and_then(|b| serde_json::from_slice::<Lease>(&b).ok()),
-        )
-    };
     // Most calls decide on a read: the holder with time left keeps it, and a node that
     // sees another's live lease stays out, neither writing.
-    match coffer_storage::read(store, read)? {
+    match coffer_storage::read(store, |t| read_lease(t, name))? {
         Some(l) if l.holder == node && l.expires - now > ttl / 2 => return Ok(true),
         Some(l) if l.holder != node && l.expires > now => return Ok(false),
         _ => {}
     }
     coffer_storage::write(store, |t| {
-        let current = read(t)?;
+        let current = read_lease(t, name)?;
         if current
             .as_ref()
             .is_some_and(|l| l.holder != node && l.expires > now)
         {
             return Ok(false);
         }
-        let lease = Lease {
-            holder: node.to_owned(),
-            expires: now + ttl,
-            last_run: Some(now),
-        };
-        let bytes =
-            serde_json::to_vec(&lease).map_err(|_| StorageError::corrupt_record("lease"))?;
-        t.put(LEASES, name.as_bytes(), &bytes)?;
-        Ok(true)
+        take_lease(t, name, node, now, now + ttl)
     })
+}
+
+/// The stored lease `name`; an unreadable one counts as none (it is then overwritten).
+fn read_lease(t: &mut dyn coffer_storage::Txn, name: &str) -> Result<Option<Lease>, StorageError> {
+    Ok(t.get(LEASES, name.as_bytes())?
+        .and_then(|b| serde_json::from_slice(&b).ok()))
+}
+
+/// Writes `node` as the holder of `name` until `expires`, run at `now`; always true.
+fn take_lease(
+    t: &mut dyn coffer_storage::Txn,
+    name: &str,
+    node: &str,
+    now: OffsetDateTime,
+    expires: OffsetDateTime,
+) -> Result<bool, StorageError> {
+    let lease = Lease {
+        holder: node.to_owned(),
+        expires,
+        last_run: Some(now),
+    };
+    let bytes = serde_json::to_vec(&lease).map_err(|_| StorageError::corrupt_record("lease"))?;
+    t.put(LEASES, name.as_bytes(), &bytes)?;
+    Ok(true)
 }
 
 /// Runs every registered job when due, checking once per `tick` of real time.

@@ -236,7 +236,7 @@ impl AuditEvent {
             request_parameters: None,
             response_elements: None,
             request_id: ctx.request_id.clone(),
-            event_id: new_event_id(),
+            event_id: random_uuid(),
             read_only,
             resources: Vec::new(),
             error_code: None,
@@ -275,7 +275,7 @@ impl AuditEvent {
             request_parameters: None,
             response_elements: None,
             request_id: String::new(),
-            event_id: new_event_id(),
+            event_id: random_uuid(),
             read_only: false,
             resources: Vec::new(),
             error_code: None,
@@ -303,7 +303,7 @@ impl AuditEvent {
             request_parameters: None,
             response_elements: None,
             request_id: f.request_id.clone(),
-            event_id: new_event_id(),
+            event_id: random_uuid(),
             read_only: false,
             resources: Vec::new(),
             error_code: Some(f.error_code.clone()),
@@ -381,10 +381,11 @@ impl AuditEvent {
     }
 }
 
-/// A random (v4) UUID from the crypto crate's CSPRNG, the format of CloudTrail's `eventID`.
-pub fn new_event_id() -> String {
+/// A random (v4) UUID from the crypto crate's CSPRNG: the form of CloudTrail's `eventID`
+/// and of the request ids AWS services return.
+pub fn random_uuid() -> String {
     let mut bytes = [0u8; 16];
-    coffer_crypto::fill_random(&mut bytes);
+    coffer_crypto::fill_unique(&mut bytes);
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
         .to_string()

@@ -59,7 +59,7 @@ mod verify;
 pub use error::AuditError;
 pub use event::{
     AuditEvent, DEFAULT_REDACTED_FIELDS, EVENT_VERSION, FailedAuthentication, HIDDEN, Resource,
-    SessionAttributes, SessionContext, SessionIssuer, TlsDetails, UserIdentity, new_event_id,
+    SessionAttributes, SessionContext, SessionIssuer, TlsDetails, UserIdentity, random_uuid,
     redact, redact_event,
 };
 pub use log::{

@@ -2,7 +2,7 @@
 //!
 //! Sealed format (frozen: stored records depend on it): `nonce (12) || ciphertext || tag (16)`.
 
-use crate::{SecretKey, fill_random};
+use crate::{SecretKey, fill_unique};
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
@@ -27,7 +27,7 @@ fn key(k: &SecretKey) -> LessSafeKey {
 /// Encrypts and authenticates `plaintext`, binding `aad` (which is not stored).
 pub fn seal(k: &SecretKey, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
-    fill_random(&mut nonce);
+    fill_unique(&mut nonce);
     seal_with_nonce(k, nonce, aad, plaintext)
 }
 

@@ -28,7 +28,9 @@ mod wrap;
 
 pub use aead::{AeadError, SEAL_OVERHEAD, open, seal, seal_with_nonce};
 pub use asym::{AsymSpec, generate_private_key, public_key_spki, validate_private_key};
-pub use digest::{Sha256, constant_time_eq, hmac_sha256, sha1_legacy, sha256, sha256_hex, sha512};
+pub use digest::{
+    Sha256, constant_time_eq, hex_lower, hmac_sha256, sha1_legacy, sha256, sha256_hex, sha512,
+};
 pub use ecdh::ecdh_shared_secret;
 pub use ecdsa::{EcdsaCurve, EcdsaSigner, EcdsaVerifier};
 pub use error::CryptoError;
@@ -86,6 +88,48 @@ pub fn fill_random(buf: &mut [u8]) {
     }
 }
 
+/// Bytes the per-thread pool of [`fill_unique`] draws from the CSPRNG at a time.
+const UNIQUE_POOL: usize = 512;
+
+/// A thread's unused CSPRNG output for [`fill_unique`]. Bytes are zeroed as they are handed
+/// out, and the rest when the thread ends.
+struct UniquePool {
+    bytes: zeroize::Zeroizing<[u8; UNIQUE_POOL]>,
+    next: usize,
+}
+
+thread_local! {
+    static UNIQUE: std::cell::RefCell<UniquePool> = std::cell::RefCell::new(UniquePool {
+        bytes: zeroize::Zeroizing::new([0; UNIQUE_POOL]),
+        next: UNIQUE_POOL,
+    });
+}
+
+/// Fills `buf` with CSPRNG output for values that must be unpredictable and never repeat
+/// but are not keys: request and event ids, nonces, salts. Every request needs several of
+/// these, and one `RAND_bytes` call costs about the same for 12 bytes as for 512 (a fork
+/// check, a lock and a DRBG update), so each thread takes the output 512 bytes at a time
+/// and hands it out in order. Every byte is still fresh CSPRNG output used once. Keys use
+/// [`fill_random`], so no key material waits in a pool. coffer never forks without exec,
+/// which is what would let two processes hand out the same pooled bytes.
+pub fn fill_unique(buf: &mut [u8]) {
+    use zeroize::Zeroize;
+    if buf.len() > UNIQUE_POOL / 4 {
+        fill_random(buf);
+        return;
+    }
+    UNIQUE.with_borrow_mut(|pool| {
+        if UNIQUE_POOL - pool.next < buf.len() {
+            fill_random(pool.bytes.as_mut_slice());
+            pool.next = 0;
+        }
+        let taken = &mut pool.bytes[pool.next..pool.next + buf.len()];
+        buf.copy_from_slice(taken);
+        taken.zeroize();
+        pool.next += buf.len();
+    });
+}
+
 /// `n` random bytes from the CSPRNG.
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut v = vec![0u8; n];
@@ -101,5 +145,43 @@ pub(crate) mod testing {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod unique_tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn unique_values_never_repeat_across_pool_refills() {
+        // 12-byte nonces: 42 of them use up a pool, so this crosses about 240 refills.
+        let mut seen = HashSet::new();
+        for _ in 0..10_000 {
+            let mut n = [0u8; 12];
+            fill_unique(&mut n);
+            assert!(seen.insert(n), "a nonce repeated");
+        }
+    }
+
+    #[test]
+    fn handed_out_bytes_are_wiped_from_the_pool() {
+        let mut id = [0u8; 16];
+        fill_unique(&mut id);
+        assert_ne!(id, [0u8; 16]);
+        UNIQUE.with_borrow(|pool| {
+            assert!(pool.next >= id.len());
+            assert!(pool.bytes[..pool.next].iter().all(|&b| b == 0));
+            assert!(pool.bytes[pool.next..].iter().any(|&b| b != 0));
+        });
+    }
+
+    #[test]
+    fn large_requests_bypass_the_pool() {
+        let before = UNIQUE.with_borrow(|pool| pool.next);
+        let mut big = [0u8; UNIQUE_POOL];
+        fill_unique(&mut big);
+        assert!(big.iter().any(|&b| b != 0));
+        assert_eq!(UNIQUE.with_borrow(|pool| pool.next), before);
     }
 }

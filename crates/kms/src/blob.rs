@@ -82,8 +82,8 @@ impl BlobRandom {
             salt: [0; SALT_LEN],
             nonce: [0; NONCE_LEN],
         };
-        coffer_crypto::fill_random(&mut r.salt);
-        coffer_crypto::fill_random(&mut r.nonce);
+        coffer_crypto::fill_unique(&mut r.salt);
+        coffer_crypto::fill_unique(&mut r.nonce);
         r
     }
 }

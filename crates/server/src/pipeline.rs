@@ -61,7 +61,7 @@ pub async fn handle(
     conn: ConnInfo,
 ) -> Response<Body> {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = coffer_audit::random_uuid();
     if let Some(resp) = crate::server::internal_endpoint(&state, &req, conn) {
         return with_request_id(resp, &request_id);
     }

@@ -1,7 +1,7 @@
 //! The canonical request and string to sign, shared by the signer and the verifier so the
 //! two can never disagree about a byte.
 
-use coffer_crypto::{hmac_sha256, sha256_hex};
+use coffer_crypto::{hex_lower, hmac_sha256, sha256_hex};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -165,7 +165,7 @@ fn push_signed_headers_list(out: &mut String, headers: &[(String, String)]) {
 
 /// `yyyymmdd/region/service/aws4_request`.
 pub fn scope(date: &str, region: &str, service: &str) -> String {
-    format!("{date}/{region}/{service}/aws4_request")
+    [date, "/", region, "/", service, "/aws4_request"].concat()
 }
 
 /// The string that is HMACed: algorithm, timestamp, scope, hash of the canonical request.
@@ -197,7 +197,7 @@ pub fn signature(secret: &str, date: &str, region: &str, service: &str, sts: &st
 
 /// Hex HMAC of the string to sign under an already derived signing key.
 pub fn signature_with_key(key: &[u8; 32], sts: &str) -> String {
-    hex::encode(hmac_sha256(key, sts.as_bytes()))
+    hex_lower(&hmac_sha256(key, sts.as_bytes()))
 }
 
 /// `yyyymmddThhmmssZ` in UTC; written by hand because it cannot fail (and is on every

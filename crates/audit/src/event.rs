@@ -448,6 +448,20 @@ mod tests {
     use serde_json::json;
     use time::macros::datetime;
 
+    /// Request ids (the `x-amzn-RequestId` header, CloudTrail's `requestID`) and event ids
+    /// are random UUIDs in AWS's form: version 4, RFC 4122 variant, lower-case hyphenated.
+    #[test]
+    fn random_uuids_have_the_aws_form_and_never_repeat() {
+        let ids: std::collections::HashSet<String> = (0..1000).map(|_| random_uuid()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            let u = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(u.get_version_num(), 4, "{id}");
+            assert_eq!(u.get_variant(), uuid::Variant::RFC4122, "{id}");
+            assert_eq!(*id, u.hyphenated().to_string(), "{id}");
+        }
+    }
+
     fn principal(kind: PrincipalKind) -> Principal {
         let account: AccountId = "111122223333".parse().unwrap();
         let (arn, role_arn, user_name) = match kind {

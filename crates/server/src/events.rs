@@ -159,6 +159,10 @@ pub fn queue(
     state: &State,
     event: &ServiceEvent,
 ) -> Result<(), coffer_storage::StorageError> {
+    // Before the body is built: most events go nowhere when no webhook is configured.
+    if !wanted(state, event) {
+        return Ok(());
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let q = Queued {
@@ -183,9 +187,6 @@ pub fn queue(
             })
             .collect(),
     };
-    if !wanted(state, event) {
-        return Ok(());
-    }
     let seq = state
         .events
         .seq

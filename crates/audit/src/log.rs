@@ -26,15 +26,24 @@ pub const DEFAULT_GATHER: Duration = Duration::from_micros(200);
 
 /// The active segment is extended with written zeros this far ahead of its records.
 ///
-/// Appending to a file changes its size, and on ext4 (as on most journaling file systems)
-/// a data sync that covers a size change must also commit the journal: two more writes and
-/// a wait for the journal thread, which needs a CPU just when the server is busiest. A
-/// record written over zeros already on disk changes no metadata, so its sync only writes
-/// the data. The size changes once per this many bytes of records instead of once per
-/// group commit. The zeros past the last record are cut off when a segment is closed, and
-/// by crash recovery (see `trim_torn_tail`); `verify` reads them as unwritten space.
+/// Appending to a file changes its size and allocates blocks, so a data sync after an
+/// append writes the inode and allocation metadata as well as the records (and on ext4
+/// with a journal, commits it). A record written over zeros already on disk changes no
+/// metadata, so its sync only writes the data: measured here, 3 device writes and about
+/// 60 us of CPU per append+fdatasync against 2 writes and 40 us per overwrite+fdatasync.
+/// The size changes once per this many bytes of records instead of once per group commit.
+/// The zeros past the last record are cut off when a segment is closed, and by crash
+/// recovery (see `trim_torn_tail`); `verify` reads them as unwritten space.
 pub const PREALLOCATE_BYTES: u64 = 1 << 20;
-static ZEROS: [u8; PREALLOCATE_BYTES as usize] = [0; PREALLOCATE_BYTES as usize];
+
+/// The zeros are written this much at a time. The page cache sizes its folios by the
+/// write, so one 1 MiB write asks for 1 MiB folios; on a VM that hands free memory back to
+/// its host (these machines do), such large blocks mostly come from memory the host must
+/// fault in again, and copying into them ran at 520 MB/s against 4,200 MB/s for 16 KiB
+/// writes into the same fresh file. Written 1 MiB at a time, the zeros cost more CPU than
+/// the syncs they spared.
+const ZERO_CHUNK: usize = 16 << 10;
+static ZEROS: [u8; ZERO_CHUNK] = [0; ZERO_CHUNK];
 
 /// Tuning for [`AuditLog::open_with`].
 #[derive(Debug, Clone)]
@@ -692,7 +701,7 @@ impl Writer {
             .min(self.segment_max)
             .max(end);
         while self.seg_alloc < target {
-            let n = (target - self.seg_alloc).min(PREALLOCATE_BYTES);
+            let n = (target - self.seg_alloc).min(ZERO_CHUNK as u64);
             self.seg
                 .write_all_at(&ZEROS[..n as usize], self.seg_alloc)
                 .map_err(AuditError::io("extending a segment"))?;

@@ -249,14 +249,7 @@ pub(crate) fn parse_segment_name(name: &str) -> Option<u64> {
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(HEX_DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
-}
+pub(crate) use coffer_crypto::hex_lower as hex;
 
 /// Decodes exactly `N` bytes of lower-case hex; anything else is rejected so that each
 /// hash has one spelling.

@@ -612,7 +612,7 @@ fn write_atomically<T>(
         .unwrap_or_default();
     let tmp = dir.join(format!(
         ".{name}.coffer-partial-{}",
-        hex_id(&coffer_crypto::random_bytes(8))
+        coffer_crypto::hex_lower(&coffer_crypto::random_bytes(8))
     ));
     let result = (|| {
         let f = std::fs::OpenOptions::new()
@@ -631,10 +631,6 @@ fn write_atomically<T>(
         let _ = std::fs::remove_file(&tmp);
     }
     result
-}
-
-fn hex_id(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn metadata_line(op: &Op, input: &str, dest: &Dest, info: &MessageInfo) -> String {
@@ -658,7 +654,7 @@ fn metadata_line(op: &Op, input: &str, dest: &Dest, info: &MessageInfo) -> Strin
         "output": output,
         "algorithm_suite": info.suite.esdk_name(),
         "algorithm_suite_id": format!("{:#06x}", info.suite.id()),
-        "message_id": hex_id(&info.message_id),
+        "message_id": coffer_crypto::hex_lower(&info.message_id),
         "encryption_context": info.encryption_context,
         "encrypted_data_keys": keys,
         "frame_length": info.frame_length,

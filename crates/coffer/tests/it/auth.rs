@@ -234,3 +234,38 @@ async fn unknown_operations_and_bad_input_get_the_protocol_error() {
     assert_eq!(code(&e), "ValidationError", "{e:?}");
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
 }
+
+/// The form of a request id as AWS returns it: a version-4 UUID, RFC 4122 variant,
+/// lower-case and hyphenated.
+fn is_aws_request_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 36
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| [8, 13, 18, 23].contains(&i) || matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+        && b[14] == b'4'
+        && matches!(b[19], b'8' | b'9' | b'a' | b'b')
+}
+
+#[tokio::test]
+async fn request_ids_reach_the_sdk_in_aws_form_and_differ_per_call() {
+    use aws_sdk_sts::operation::RequestId;
+    let s = TestServer::start();
+    let first = s.sts(&s.admin).get_caller_identity().send().await.unwrap();
+    let second = s.sts(&s.admin).get_caller_identity().send().await.unwrap();
+    let (a, b) = (first.request_id().unwrap(), second.request_id().unwrap());
+    assert!(is_aws_request_id(a), "{a}");
+    assert!(is_aws_request_id(b), "{b}");
+    assert_ne!(a, b);
+    // A refused call carries one too.
+    let bad = Creds::new(&s.admin.akid, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let e = s.sts(&bad).get_caller_identity().send().await.unwrap_err();
+    let id = e
+        .raw_response()
+        .unwrap()
+        .headers()
+        .get("x-amzn-requestid")
+        .unwrap();
+    assert!(is_aws_request_id(id), "{id}");
+}

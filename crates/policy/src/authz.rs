@@ -21,7 +21,7 @@ pub enum ResourcePolicyMode {
 /// Everything [`authorize`] needs. All policies are already parsed; the caller loads them.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthzInput<'a> {
-    pub request: &'a EvalRequest,
+    pub request: &'a EvalRequest<'a>,
     /// The caller's policies: an IAM user's policies, or the assumed role's.
     pub identity_policies: &'a [PolicyDocument],
     /// The resource's policy (key policy, secret policy, trust policy).

@@ -2,6 +2,7 @@
 
 use crate::model::KeysUsed;
 use coffer_types::{Principal, PrincipalKind, RequestContext};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use time::format_description::well_known::Rfc3339;
@@ -134,17 +135,19 @@ impl ConditionContext {
 }
 
 /// One authorization question: may `principal` perform `action` on `resource`?
+///
+/// The server asks it once or twice per request, borrowing what it already holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EvalRequest {
-    pub principal: Principal,
+pub struct EvalRequest<'a> {
+    pub principal: Cow<'a, Principal>,
     /// `service:Operation`, e.g. `kms:Encrypt`; matched case-insensitively.
-    pub action: String,
+    pub action: Cow<'a, str>,
     /// The resource ARN, or `"*"` for operations without a resource (e.g. `kms:CreateKey`).
-    pub resource: String,
+    pub resource: Cow<'a, str>,
     pub context: ConditionContext,
 }
 
-impl EvalRequest {
+impl EvalRequest<'static> {
     /// A request with the global condition keys of `rc` filled in. Services add their own
     /// keys (`kms:EncryptionContext:...`, `aws:ResourceTag/...`) to `context` afterwards.
     pub fn from_request_context(
@@ -160,9 +163,9 @@ impl EvalRequest {
             rc.secure_transport,
         );
         Self {
-            principal: rc.principal.clone(),
-            action: action.into(),
-            resource: resource.into(),
+            principal: Cow::Owned(rc.principal.clone()),
+            action: Cow::Owned(action.into()),
+            resource: Cow::Owned(resource.into()),
             context,
         }
     }

@@ -64,7 +64,7 @@ fn principal(i: usize) -> Principal {
     }
 }
 
-fn request() -> impl Strategy<Value = EvalRequest> {
+fn request() -> impl Strategy<Value = EvalRequest<'static>> {
     let actions = [
         "kms:Encrypt",
         "kms:Decrypt",
@@ -89,7 +89,7 @@ fn request() -> impl Strategy<Value = EvalRequest> {
                 context.insert("x:n", "3");
             }
             EvalRequest {
-                principal,
+                principal: std::borrow::Cow::Owned(principal),
                 action: action.into(),
                 resource: resource.into(),
                 context,
@@ -189,7 +189,7 @@ fn policy(kind: PolicyKind) -> impl Strategy<Value = PolicyDocument> {
 
 #[derive(Debug, Clone)]
 struct Scenario {
-    request: EvalRequest,
+    request: EvalRequest<'static>,
     identity: Vec<PolicyDocument>,
     resource: Option<PolicyDocument>,
     owner: AccountId,

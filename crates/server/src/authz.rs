@@ -12,6 +12,7 @@ use coffer_policy::{
 };
 use coffer_storage::Txn;
 use coffer_types::AccountId;
+use std::borrow::Cow;
 
 /// A refusal, with the message AWS would give.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -37,12 +38,21 @@ pub struct ResourcePolicy<'a> {
     pub mode: ResourcePolicyMode,
 }
 
+/// Condition keys by name, each with its values.
+pub type Conditions = Vec<(String, Vec<String>)>;
+
+/// Builds a service's condition keys for the policies in play; see [`Ask::extra`].
+pub type ExtraKeys<'a> = dyn Fn(&KeysUsed) -> Conditions + 'a;
+
 /// What is being asked for.
 pub struct Ask<'a> {
     pub action: &'a str,
     pub resource: &'a str,
-    /// Service-specific condition keys (`sts:ExternalId`, `kms:EncryptionContext:...`).
-    pub extra: Vec<(String, Vec<String>)>,
+    /// Service-specific condition keys (`sts:ExternalId`, `kms:EncryptionContext:...`),
+    /// built only when some policy in play reads a condition key, and then only those it
+    /// may leave out that no policy reads (see `KeysUsed::wants`): most policies read
+    /// none, and building these strings costs more than evaluating such a policy.
+    pub extra: &'a ExtraKeys<'a>,
 }
 
 /// Allows the call or explains, AWS-style, why not.
@@ -136,7 +146,10 @@ fn session_policy(call: &Call<'_>) -> Option<Result<PolicyDocument, ()>> {
 
 /// A session policy can only narrow what the role allows; one that no longer parses
 /// allows nothing.
-fn session_policy_allows(doc: Option<Result<PolicyDocument, ()>>, request: &EvalRequest) -> bool {
+fn session_policy_allows(
+    doc: Option<Result<PolicyDocument, ()>>,
+    request: &EvalRequest<'_>,
+) -> bool {
     let doc = match doc {
         None => return true,
         Some(Err(())) => return false,
@@ -153,7 +166,7 @@ fn session_policy_allows(doc: Option<Result<PolicyDocument, ()>>, request: &Eval
 }
 
 /// The question to evaluate; its condition keys only when a policy in play reads them.
-fn eval_request(call: &Call<'_>, ask: &Ask<'_>, used: &KeysUsed) -> EvalRequest {
+fn eval_request<'a>(call: &'a Call<'_>, ask: &Ask<'a>, used: &KeysUsed) -> EvalRequest<'a> {
     let ctx = call.ctx;
     let mut context = ConditionContext::new();
     if *used != KeysUsed::None {
@@ -165,14 +178,14 @@ fn eval_request(call: &Call<'_>, ask: &Ask<'_>, used: &KeysUsed) -> EvalRequest 
             ctx.secure_transport,
             used,
         );
-        for (k, v) in ask.extra.iter().filter(|(k, _)| used.wants(k)) {
-            context.set(k, v.clone());
+        for (k, v) in (ask.extra)(used).into_iter().filter(|(k, _)| used.wants(k)) {
+            context.set(&k, v);
         }
     }
     EvalRequest {
-        principal: ctx.principal.clone(),
-        action: ask.action.to_owned(),
-        resource: ask.resource.to_owned(),
+        principal: Cow::Borrowed(&ctx.principal),
+        action: Cow::Borrowed(ask.action),
+        resource: Cow::Borrowed(ask.resource),
         context,
     }
 }

@@ -47,13 +47,13 @@ fn session(a: &str, role: &str, s: &str) -> Principal {
     }
 }
 
-fn req(p: Principal, action: &str, resource: &str) -> EvalRequest {
+fn req(p: Principal, action: &str, resource: &str) -> EvalRequest<'static> {
     let t = time::OffsetDateTime::from_unix_timestamp(1_717_243_200).unwrap();
     let context = ConditionContext::global(&p, "10.1.2.3".parse().ok(), t, "us-east-1", true);
     EvalRequest {
-        principal: p,
-        action: action.into(),
-        resource: resource.into(),
+        principal: std::borrow::Cow::Owned(p),
+        action: action.to_owned().into(),
+        resource: resource.to_owned().into(),
         context,
     }
 }

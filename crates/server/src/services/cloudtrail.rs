@@ -136,7 +136,7 @@ fn lookup_events(
             &Ask {
                 action: "cloudtrail:LookupEvents",
                 resource: "*",
-                extra: Vec::new(),
+                extra: &|_| Vec::new(),
             },
             None,
         )

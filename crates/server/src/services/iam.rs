@@ -338,7 +338,7 @@ fn run(
         &Ask {
             action,
             resource: &resource,
-            extra: Vec::new(),
+            extra: &|_| Vec::new(),
         },
         None,
     )?;

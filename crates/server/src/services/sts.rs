@@ -240,7 +240,7 @@ fn authorize_assume(
     let ask = Ask {
         action: "sts:AssumeRole",
         resource: &role_arn,
-        extra,
+        extra: &|_| extra.clone(),
     };
     // The trust policy is the gate: without it naming the caller (or its account), no
     // identity policy can let anyone in.

@@ -14,14 +14,15 @@ use crate::record_cache::RecordCache;
 use coffer_kms::context::EncryptionContext;
 use coffer_kms::messages;
 use coffer_kms::ops::Operation;
-use coffer_policy::{PolicyDocument, PolicyKind, ResourcePolicyMode};
+use coffer_policy::{KeysUsed, PolicyDocument, PolicyKind, ResourcePolicyMode};
 use coffer_storage::Txn;
 use coffer_types::AccountId;
 use std::sync::Arc;
 
 /// A resolved key and how the caller named it.
 pub struct Resolved {
-    pub key: KeyRecord,
+    /// Shared with the key cache: the cryptographic operations only read it.
+    pub key: Arc<KeyRecord>,
     pub named: KeyRef,
     /// The parsed key policy, when the key came from the cache (parsed once per load).
     policy: Option<Arc<PolicyDocument>>,
@@ -29,7 +30,7 @@ pub struct Resolved {
 
 /// A key record as the cryptographic operations use it, kept in [`KeyCache`].
 pub struct LoadedKey {
-    record: KeyRecord,
+    record: Arc<KeyRecord>,
     policy: Arc<PolicyDocument>,
 }
 
@@ -111,11 +112,11 @@ fn resolve_with(
     let (key, policy) = if cached {
         let loaded = load_cached(call, t, &storage_key)?
             .ok_or_else(|| not_found_key(&region, account, &id))?;
-        (loaded.record.clone(), Some(loaded.policy.clone()))
+        (Arc::clone(&loaded.record), Some(Arc::clone(&loaded.policy)))
     } else {
         let key: KeyRecord = store::get(t, store::KEYS, &storage_key)?
             .ok_or_else(|| not_found_key(&region, account, &id))?;
-        (key, None)
+        (Arc::new(key), None)
     };
     Ok(Resolved { key, named, policy })
 }
@@ -132,7 +133,10 @@ fn load_cached(
             return Ok(None);
         };
         let policy = Arc::new(parse_policy(&record.policy)?);
-        Ok(Some(LoadedKey { record, policy }))
+        Ok(Some(LoadedKey {
+            record: Arc::new(record),
+            policy,
+        }))
     })
 }
 
@@ -188,11 +192,10 @@ pub fn authorize_as(
 ) -> Result<(), KmsError> {
     let key = &r.key;
     let arn = key.arn();
-    let extra = condition_keys(call, r, req);
     let ask = Ask {
         action,
         resource: &arn,
-        extra,
+        extra: &|used| condition_keys(call, r, req, used),
     };
     let parsed;
     let doc = match &r.policy {
@@ -229,46 +232,49 @@ fn kms_denied(call: &Call<'_>, action: &str, arn: &str) -> String {
     )
 }
 
-fn condition_keys(call: &Call<'_>, r: &Resolved, req: &Request<'_>) -> Vec<(String, Vec<String>)> {
+/// The KMS condition keys of a request, those that `used` (the policies in play) can read.
+fn condition_keys(
+    call: &Call<'_>,
+    r: &Resolved,
+    req: &Request<'_>,
+    used: &KeysUsed,
+) -> Vec<(String, Vec<String>)> {
     let key = &r.key;
-    let mut c = vec![
-        (
-            "kms:CallerAccount".to_owned(),
-            vec![call.ctx.principal.account.to_string()],
-        ),
-        ("kms:KeySpec".to_owned(), vec![key.spec.as_str().to_owned()]),
-        (
-            "kms:KeyUsage".to_owned(),
-            vec![key.usage.as_str().to_owned()],
-        ),
-        (
-            "kms:KeyOrigin".to_owned(),
-            vec![key.origin.as_str().to_owned()],
-        ),
-        (
-            "kms:MultiRegion".to_owned(),
-            vec![key.is_multi_region().to_string()],
-        ),
-    ];
+    let mut c = Vec::new();
+    let mut put = |name: &str, value: &dyn Fn() -> Vec<String>| {
+        if used.wants(name) {
+            c.push((name.to_owned(), value()));
+        }
+    };
+    put("kms:CallerAccount", &|| {
+        vec![call.ctx.principal.account.to_string()]
+    });
+    put("kms:KeySpec", &|| vec![key.spec.as_str().to_owned()]);
+    put("kms:KeyUsage", &|| vec![key.usage.as_str().to_owned()]);
+    put("kms:KeyOrigin", &|| vec![key.origin.as_str().to_owned()]);
+    put("kms:MultiRegion", &|| {
+        vec![key.is_multi_region().to_string()]
+    });
     if let Some(via) = call.via_service {
-        c.push(("kms:ViaService".to_owned(), vec![via.to_owned()]));
+        put("kms:ViaService", &|| vec![via.to_owned()]);
     }
     if let Some(alias) = r.named.alias_name() {
-        c.push(("kms:RequestAlias".to_owned(), vec![alias.to_owned()]));
+        put("kms:RequestAlias", &|| vec![alias.to_owned()]);
     }
     for (k, v) in &key.tags {
-        c.push((format!("aws:ResourceTag/{k}"), vec![v.clone()]));
+        put(&format!("aws:ResourceTag/{k}"), &|| vec![v.clone()]);
     }
     if let Some(ctx) = req.context {
         for (k, v) in ctx {
-            c.push((format!("kms:EncryptionContext:{k}"), vec![v.clone()]));
+            put(&format!("kms:EncryptionContext:{k}"), &|| vec![v.clone()]);
         }
-        c.push((
-            "kms:EncryptionContextKeys".to_owned(),
-            ctx.keys().cloned().collect(),
-        ));
+        put("kms:EncryptionContextKeys", &|| {
+            ctx.keys().cloned().collect()
+        });
     }
-    c.extend(req.conditions.iter().cloned());
+    for (k, v) in &req.conditions {
+        put(k, &|| v.clone());
+    }
     c
 }
 

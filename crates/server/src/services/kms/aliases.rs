@@ -54,7 +54,7 @@ fn authorize_alias(
         &Ask {
             action: op.action(),
             resource: &arn,
-            extra: Vec::new(),
+            extra: &|_| Vec::new(),
         },
         None,
     )?;
@@ -250,12 +250,12 @@ pub fn list(call: &Call<'_>, input: ListInput, audit: &mut AuditInfo) -> Result<
             &Ask {
                 action: "kms:ListAliases",
                 resource: "*",
-                extra: Vec::new(),
+                extra: &|_| Vec::new(),
             },
             None,
         )?;
         let filter = match &input.key_id {
-            Some(k) => Some(access::resolve(call, t, k, false)?.key.key_id),
+            Some(k) => Some(access::resolve(call, t, k, false)?.key.key_id.clone()),
             None => None,
         };
         let rows: Vec<(String, AliasRecord)> =

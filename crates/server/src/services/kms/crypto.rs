@@ -24,6 +24,7 @@ use coffer_kms::spec::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use zeroize::Zeroizing;
 
 /// Reads, authorizes and state-checks the key named by `key_id` for `op`.
@@ -248,7 +249,7 @@ pub struct DecryptInput {
 
 /// The result of opening a ciphertext: the key, the algorithm and the plaintext.
 pub(super) struct Opened {
-    pub key: KeyRecord,
+    pub key: Arc<KeyRecord>,
     pub alg: EncryptionAlgorithm,
     pub plaintext: Zeroizing<Vec<u8>>,
     pub material_id: Option<String>,
@@ -562,7 +563,7 @@ pub fn generate_data_key(
 pub(super) struct DataKey {
     pub plaintext: Zeroizing<Vec<u8>>,
     pub ciphertext: Vec<u8>,
-    pub key: KeyRecord,
+    pub key: Arc<KeyRecord>,
     pub material_id: Option<String>,
 }
 
@@ -690,7 +691,7 @@ pub fn generate_random(
             &Ask {
                 action: "kms:GenerateRandom",
                 resource: "*",
-                extra: Vec::new(),
+                extra: &|_| Vec::new(),
             },
             None,
         )
@@ -803,7 +804,7 @@ fn signing_conditions(
 /// A key ready for Sign or Verify: resolved, authorized, its state, usage and algorithm
 /// checked (with the audit parameters both operations record), DryRun answered.
 struct SigningKey {
-    key: KeyRecord,
+    key: Arc<KeyRecord>,
     asym: coffer_crypto::AsymSpec,
     alg: coffer_crypto::SigningAlgorithm,
     mt: CMessageType,
@@ -949,7 +950,7 @@ fn mac_op(
     op: Operation,
     i: &MacInput,
     audit: &mut AuditInfo,
-) -> Result<(KeyRecord, Vec<u8>), KmsError> {
+) -> Result<(Arc<KeyRecord>, Vec<u8>), KmsError> {
     audit.request_parameters = Some(json!({
         "keyId": i.key_id, "macAlgorithm": i.mac_algorithm.as_str()
     }));

@@ -273,7 +273,7 @@ pub fn list_retirable(
             &Ask {
                 action: "kms:ListRetirableGrants",
                 resource: "*",
-                extra: Vec::new(),
+                extra: &|_| Vec::new(),
             },
             None,
         )?;
@@ -338,7 +338,7 @@ pub fn retire(call: &Call<'_>, i: RetireInput, audit: &mut AuditInfo) -> Result<
                 let r = access::resolve(call, t, k, false)?;
                 let g: GrantRecord = store::get(t, store::GRANTS, &grant_key(&r.key, id))?
                     .ok_or_else(|| KmsError::InvalidGrantId("Grant ID not found".into()))?;
-                (r.key, g)
+                (std::sync::Arc::unwrap_or_clone(r.key), g)
             }
             _ => {
                 return Err(KmsError::Validation(

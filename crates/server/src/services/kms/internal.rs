@@ -201,7 +201,7 @@ impl OnBehalf<'_> {
                 Ok::<_, KmsError>(r)
             })?;
             audit_key(audit, &r.key);
-            Ok(r.key)
+            Ok(std::sync::Arc::unwrap_or_clone(r.key))
         })
     }
 }

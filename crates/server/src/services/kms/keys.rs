@@ -15,6 +15,7 @@ use coffer_kms::spec::{self, KeyManager, KeySpec, KeyState, KeyUsage, Origin};
 use coffer_storage::Txn;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 use time::Duration;
 
 #[derive(Deserialize)]
@@ -139,7 +140,7 @@ pub fn create_key(
             &Ask {
                 action: "kms:CreateKey",
                 resource: "*",
-                extra: conditions,
+                extra: &|_| conditions.clone(),
             },
             None,
         )?;
@@ -255,9 +256,10 @@ pub fn update_key_as<T>(
         seen = Some(r.key.clone());
         access::authorize(call, t, &r, op, req)?;
         access::check_state(&r.key, op)?;
-        let out = change(t, &mut r.key)?;
-        store::put_key(t, &r.key)?;
-        Ok::<_, KmsError>((r.key, out))
+        let key = Arc::make_mut(&mut r.key);
+        let out = change(t, key)?;
+        store::put_key(t, key)?;
+        Ok::<_, KmsError>((Arc::unwrap_or_clone(r.key), out))
     });
     if let Some(k) = &seen {
         audit_key(audit, k);
@@ -352,7 +354,7 @@ pub fn list_keys(
             &Ask {
                 action: "kms:ListKeys",
                 resource: "*",
-                extra: Vec::new(),
+                extra: &|_| Vec::new(),
             },
             None,
         )?;
@@ -605,7 +607,7 @@ pub fn custom_key_store(
             &Ask {
                 action: op.action(),
                 resource: "*",
-                extra: Vec::new(),
+                extra: &|_| Vec::new(),
             },
             None,
         )

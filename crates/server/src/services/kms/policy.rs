@@ -56,7 +56,7 @@ pub fn validate_new(
     let ask = Ask {
         action: "kms:PutKeyPolicy",
         resource: key_arn,
-        extra: Vec::new(),
+        extra: &|_| Vec::new(),
     };
     let rp = ResourcePolicy {
         document: &doc,

@@ -78,7 +78,7 @@ pub fn replicate(
             },
         )?;
         access::check_state(&r.key, Operation::ReplicateKey)?;
-        let primary = r.key;
+        let primary = std::sync::Arc::unwrap_or_clone(r.key);
         if !primary.is_primary() {
             return Err(not_primary(&primary));
         }
@@ -162,7 +162,7 @@ pub fn update_primary(
             &Request::default(),
         )?;
         access::check_state(&r.key, Operation::UpdatePrimaryRegion)?;
-        let primary = r.key;
+        let primary = std::sync::Arc::unwrap_or_clone(r.key);
         if !primary.is_primary() {
             return Err(not_primary(&primary));
         }

@@ -8,13 +8,13 @@ use super::error::{SmError, not_found};
 use super::store::{self, SecretRecord};
 use crate::api::{AuditInfo, AuditResource, Call};
 use crate::authz::{self, Ask, ResourcePolicy};
-use coffer_policy::{PolicyKind, ResourcePolicyMode};
+use coffer_policy::{KeysUsed, PolicyKind, ResourcePolicyMode};
 use coffer_storage::Txn;
 use std::borrow::Borrow;
 use std::sync::Arc;
 
 /// Extra condition keys a handler adds for its operation.
-pub type Conditions = Vec<(String, Vec<String>)>;
+pub use crate::authz::Conditions;
 
 pub fn cond(k: &str, v: impl Into<String>) -> (String, Vec<String>) {
     (k.to_owned(), vec![v.into()])
@@ -89,14 +89,18 @@ pub fn authorize(
     t: &mut dyn Txn,
     action: &str,
     secret: &SecretRecord,
-    mut extra: Conditions,
+    extra: Conditions,
 ) -> Result<(), SmError> {
     let arn = secret.arn();
-    extra.extend(resource_conditions(secret));
+    let all = |_: &KeysUsed| {
+        let mut c = extra.clone();
+        c.extend(resource_conditions(secret));
+        c
+    };
     let ask = Ask {
         action,
         resource: &arn,
-        extra,
+        extra: &all,
     };
     let cross_account = secret.account != call.ctx.principal.account;
     let parsed = match &secret.policy {
@@ -141,7 +145,7 @@ pub fn authorize_resource(
     let ask = Ask {
         action,
         resource,
-        extra,
+        extra: &|_| extra.clone(),
     };
     authz::check(call, t, &ask, None)?;
     Ok(())

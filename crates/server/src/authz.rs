@@ -49,9 +49,10 @@ pub struct Ask<'a> {
     pub action: &'a str,
     pub resource: &'a str,
     /// Service-specific condition keys (`sts:ExternalId`, `kms:EncryptionContext:...`),
-    /// built only when some policy in play reads a condition key, and then only those it
-    /// may leave out that no policy reads (see `KeysUsed::wants`): most policies read
-    /// none, and building these strings costs more than evaluating such a policy.
+    /// built only when some policy in play reads a condition key. The builder is told
+    /// which keys the policies read and may leave out the others (see `KeysUsed::wants`):
+    /// most policies read none, and building these strings costs more than evaluating
+    /// such a policy.
     pub extra: &'a ExtraKeys<'a>,
 }
 

@@ -2000,6 +2000,132 @@ async fn key_policy_conditions_denies_and_delegation() {
         .unwrap();
 }
 
+/// Every KMS condition key a key policy can read about the key or the request reaches it:
+/// the server builds only the keys the policies in play read, so each one is pinned here
+/// by a Deny that must fire on its value and only on it.
+#[tokio::test]
+async fn key_policy_reads_each_kms_condition_key() {
+    let s = TestServer::start();
+    let admin = client(&s, &s.admin);
+    let deny = |action: &str, condition: &str| {
+        format!(
+            r#"{{"Effect":"Deny","Principal":{{"AWS":"*"}},"Action":"{action}","Resource":"*","Condition":{condition}}}"#
+        )
+    };
+    let policy = key_policy(
+        &s.account,
+        &[
+            deny(
+                "kms:Encrypt",
+                r#"{"StringEquals":{"kms:RequestAlias":"alias/blocked"}}"#,
+            ),
+            deny(
+                "kms:Encrypt",
+                r#"{"ForAnyValue:StringEquals":{"kms:EncryptionContextKeys":"forbidden"}}"#,
+            ),
+            deny(
+                "kms:Encrypt",
+                r#"{"StringEquals":{"aws:ResourceTag/stage":"frozen"}}"#,
+            ),
+            deny(
+                "kms:GenerateDataKey",
+                r#"{"StringEquals":{"kms:KeySpec":"SYMMETRIC_DEFAULT","kms:KeyUsage":"ENCRYPT_DECRYPT","kms:KeyOrigin":"AWS_KMS"},"Bool":{"kms:MultiRegion":"false"}}"#,
+            ),
+            deny(
+                "kms:Decrypt",
+                r#"{"StringEquals":{"kms:EncryptionAlgorithm":"SYMMETRIC_DEFAULT","kms:EncryptionContext:guard":"on"}}"#,
+            ),
+        ],
+    );
+    let create = |multi_region: bool| {
+        admin
+            .create_key()
+            .policy(&policy)
+            .multi_region(multi_region)
+            .send()
+    };
+    let k = create(false).await.unwrap();
+    let k = k.key_metadata().unwrap().key_id().to_owned();
+    let encrypt_with = |key_id: &str, ctx: &[(&str, &str)]| {
+        let mut req = admin
+            .encrypt()
+            .key_id(key_id)
+            .plaintext(Blob::new(b"x".to_vec()));
+        for (name, value) in ctx {
+            req = req.encryption_context(*name, *value);
+        }
+        req.send()
+    };
+    // kms:RequestAlias: the alias the caller named, not every alias of the key.
+    for alias in ["alias/blocked", "alias/open"] {
+        admin
+            .create_alias()
+            .alias_name(alias)
+            .target_key_id(&k)
+            .send()
+            .await
+            .unwrap();
+    }
+    let e = encrypt_with("alias/blocked", &[]).await;
+    assert_eq!(fails(e), "AccessDeniedException", "kms:RequestAlias");
+    encrypt_with("alias/open", &[]).await.unwrap();
+    encrypt_with(&k, &[]).await.unwrap();
+    // kms:EncryptionContextKeys.
+    let e = encrypt_with(&k, &[("forbidden", "1"), ("app", "x")]).await;
+    assert_eq!(
+        fails(e),
+        "AccessDeniedException",
+        "kms:EncryptionContextKeys"
+    );
+    encrypt_with(&k, &[("app", "x")]).await.unwrap();
+    // aws:ResourceTag/*, read afresh after each tag change.
+    admin
+        .tag_resource()
+        .key_id(&k)
+        .tags(tag("stage", "frozen"))
+        .send()
+        .await
+        .unwrap();
+    let e = encrypt_with(&k, &[]).await;
+    assert_eq!(fails(e), "AccessDeniedException", "aws:ResourceTag/stage");
+    admin
+        .untag_resource()
+        .key_id(&k)
+        .tag_keys("stage")
+        .send()
+        .await
+        .unwrap();
+    encrypt_with(&k, &[]).await.unwrap();
+    // kms:KeySpec, kms:KeyUsage, kms:KeyOrigin and kms:MultiRegion together: the
+    // multi-Region key under the same policy differs only in the last.
+    let gdk = |key_id: String| {
+        admin
+            .generate_data_key()
+            .key_id(key_id)
+            .number_of_bytes(32)
+            .send()
+    };
+    let e = gdk(k.clone()).await;
+    assert_eq!(fails(e), "AccessDeniedException", "key spec, usage, origin");
+    let mrk = create(true).await.unwrap();
+    gdk(mrk.key_metadata().unwrap().key_id().to_owned())
+        .await
+        .unwrap();
+    // kms:EncryptionAlgorithm with a kms:EncryptionContext:* key.
+    let decrypt = |ct: Blob, guard: &str| {
+        admin
+            .decrypt()
+            .ciphertext_blob(ct)
+            .encryption_context("guard", guard)
+            .send()
+    };
+    let on = encrypt(&admin, &k, &[("guard", "on")]).await;
+    let off = encrypt(&admin, &k, &[("guard", "off")]).await;
+    let e = decrypt(on, "on").await;
+    assert_eq!(fails(e), "AccessDeniedException", "kms:EncryptionAlgorithm");
+    decrypt(off, "off").await.unwrap();
+}
+
 // ---------------------------------------------------------------------------------------
 // 9. Cross-account use
 // ---------------------------------------------------------------------------------------

@@ -56,6 +56,21 @@ pub struct Ask<'a> {
     pub extra: &'a ExtraKeys<'a>,
 }
 
+impl<'a> Ask<'a> {
+    /// An ask that adds no condition keys of its service's own.
+    pub fn new(action: &'a str, resource: &'a str) -> Self {
+        Self {
+            action,
+            resource,
+            extra: &no_extra_keys,
+        }
+    }
+}
+
+fn no_extra_keys(_: &KeysUsed) -> Conditions {
+    Vec::new()
+}
+
 /// Allows the call or explains, AWS-style, why not.
 pub fn check(
     call: &Call<'_>,

@@ -130,17 +130,8 @@ fn lookup_events(
         ("endTime", input.end_time.map(|t| json!(t))),
     ]));
     coffer_storage::read(call.state.store.as_ref(), |t| {
-        authz::check(
-            call,
-            t,
-            &Ask {
-                action: "cloudtrail:LookupEvents",
-                resource: "*",
-                extra: &|_| Vec::new(),
-            },
-            None,
-        )
-        .map_err(CloudTrailError::from)
+        authz::check(call, t, &Ask::new("cloudtrail:LookupEvents", "*"), None)
+            .map_err(CloudTrailError::from)
     })?;
     let query = to_query(call, &input)?;
     let page = call.state.audit.lookup(&query).map_err(|e| match e {

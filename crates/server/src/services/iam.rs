@@ -332,16 +332,7 @@ fn run(
     audit: &mut AuditInfo,
 ) -> Result<Reply, IamError> {
     let (action, resource) = action_and_resource(call, op);
-    authz::check(
-        call,
-        t,
-        &Ask {
-            action,
-            resource: &resource,
-            extra: &|_| Vec::new(),
-        },
-        None,
-    )?;
+    authz::check(call, t, &Ask::new(action, &resource), None)?;
     let acct = call.ctx.principal.account;
     let now = call.ctx.time;
     let rid = call.ctx.request_id.as_str();

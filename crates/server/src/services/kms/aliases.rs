@@ -48,16 +48,7 @@ fn authorize_alias(
     name: &str,
 ) -> Result<(), KmsError> {
     let arn = store::alias_arn(call.ctx.region.as_str(), call.ctx.principal.account, name);
-    authz::check(
-        call,
-        t,
-        &Ask {
-            action: op.action(),
-            resource: &arn,
-            extra: &|_| Vec::new(),
-        },
-        None,
-    )?;
+    authz::check(call, t, &Ask::new(op.action(), &arn), None)?;
     Ok(())
 }
 
@@ -244,16 +235,7 @@ pub fn list(call: &Call<'_>, input: ListInput, audit: &mut AuditInfo) -> Result<
     let account = call.ctx.principal.account;
     let prefix = format!("{region}/{account}/");
     let (rows, filter) = coffer_storage::read(call.state.store.as_ref(), |t| {
-        authz::check(
-            call,
-            t,
-            &Ask {
-                action: "kms:ListAliases",
-                resource: "*",
-                extra: &|_| Vec::new(),
-            },
-            None,
-        )?;
+        authz::check(call, t, &Ask::new("kms:ListAliases", "*"), None)?;
         let filter = match &input.key_id {
             Some(k) => Some(access::resolve(call, t, k, false)?.key.key_id.clone()),
             None => None,

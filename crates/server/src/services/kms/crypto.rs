@@ -685,17 +685,7 @@ pub fn generate_random(
         i.number_of_bytes.map(|n| json!(n)),
     )]));
     coffer_storage::read_each(call.state.store.as_ref(), |t| {
-        authz::check(
-            call,
-            t,
-            &Ask {
-                action: "kms:GenerateRandom",
-                resource: "*",
-                extra: &|_| Vec::new(),
-            },
-            None,
-        )
-        .map_err(KmsError::from)
+        authz::check(call, t, &Ask::new("kms:GenerateRandom", "*"), None).map_err(KmsError::from)
     })?;
     if i.custom_key_store_id.is_some() {
         return Err(KmsError::CustomKeyStoreNotFound(String::new()));

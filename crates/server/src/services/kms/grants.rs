@@ -267,16 +267,7 @@ pub fn list_retirable(
     let limit = keys::page_limit(i.limit, 100, 50)?;
     let region = call.ctx.region.as_str().to_owned();
     let rows = coffer_storage::read(call.state.store.as_ref(), |t| {
-        authz::check(
-            call,
-            t,
-            &Ask {
-                action: "kms:ListRetirableGrants",
-                resource: "*",
-                extra: &|_| Vec::new(),
-            },
-            None,
-        )?;
+        authz::check(call, t, &Ask::new("kms:ListRetirableGrants", "*"), None)?;
         grants_in_region(t, &region)
     })?;
     let entries = rows

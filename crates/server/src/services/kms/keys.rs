@@ -123,24 +123,27 @@ pub fn create_key(
         None
     };
     let key = coffer_storage::write(call.state.store.as_ref(), |t| {
-        let mut conditions = vec![
-            ("kms:KeySpec".to_owned(), vec![spec.as_str().to_owned()]),
-            ("kms:KeyUsage".to_owned(), vec![usage.as_str().to_owned()]),
-            ("kms:KeyOrigin".to_owned(), vec![origin.as_str().to_owned()]),
-            ("kms:MultiRegion".to_owned(), vec![multi_region.to_string()]),
-            (
-                "kms:BypassPolicyLockoutSafetyCheck".to_owned(),
-                vec![input.bypass_policy_lockout_safety_check.to_string()],
-            ),
-        ];
-        conditions.extend(crate::authz::request_tag_conditions(&tags));
+        let conditions = |_: &coffer_policy::KeysUsed| {
+            let mut c = vec![
+                ("kms:KeySpec".to_owned(), vec![spec.as_str().to_owned()]),
+                ("kms:KeyUsage".to_owned(), vec![usage.as_str().to_owned()]),
+                ("kms:KeyOrigin".to_owned(), vec![origin.as_str().to_owned()]),
+                ("kms:MultiRegion".to_owned(), vec![multi_region.to_string()]),
+                (
+                    "kms:BypassPolicyLockoutSafetyCheck".to_owned(),
+                    vec![input.bypass_policy_lockout_safety_check.to_string()],
+                ),
+            ];
+            c.extend(crate::authz::request_tag_conditions(&tags));
+            c
+        };
         authz::check(
             call,
             t,
             &Ask {
                 action: "kms:CreateKey",
                 resource: "*",
-                extra: &|_| conditions.clone(),
+                extra: &conditions,
             },
             None,
         )?;
@@ -348,16 +351,7 @@ pub fn list_keys(
     let prefix = format!("{region}/{account}/");
     let start = input.marker.as_ref().map(|m| format!("{prefix}{m}"));
     let rows: Vec<(String, KeyRecord)> = coffer_storage::read(call.state.store.as_ref(), |t| {
-        authz::check(
-            call,
-            t,
-            &Ask {
-                action: "kms:ListKeys",
-                resource: "*",
-                extra: &|_| Vec::new(),
-            },
-            None,
-        )?;
+        authz::check(call, t, &Ask::new("kms:ListKeys", "*"), None)?;
         store::scan(t, store::KEYS, &prefix, start.as_deref(), limit + 1)
     })?;
     let truncated = rows.len() > limit;
@@ -601,17 +595,7 @@ pub fn custom_key_store(
         id.as_ref().map(|i| json!(i)),
     )]));
     coffer_storage::read(call.state.store.as_ref(), |t| {
-        authz::check(
-            call,
-            t,
-            &Ask {
-                action: op.action(),
-                resource: "*",
-                extra: &|_| Vec::new(),
-            },
-            None,
-        )
-        .map_err(KmsError::from)
+        authz::check(call, t, &Ask::new(op.action(), "*"), None).map_err(KmsError::from)
     })?;
     match op {
         Operation::DescribeCustomKeyStores

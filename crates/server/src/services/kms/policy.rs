@@ -53,11 +53,7 @@ pub fn validate_new(
     if bypass {
         return Ok(());
     }
-    let ask = Ask {
-        action: "kms:PutKeyPolicy",
-        resource: key_arn,
-        extra: &|_| Vec::new(),
-    };
+    let ask = Ask::new("kms:PutKeyPolicy", key_arn);
     let rp = ResourcePolicy {
         document: &doc,
         owner,

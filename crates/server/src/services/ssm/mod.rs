@@ -187,11 +187,7 @@ fn authorize(call: &Call<'_>, op: Operation, resource: &str) -> Result<(), SsmEr
     let action = op.action();
     // A transaction only if the check reads something (an IAM user's policies), as KMS does.
     coffer_storage::read_each(call.state.store.as_ref(), |t| {
-        let ask = Ask {
-            action: &action,
-            resource,
-            extra: &|_| Vec::new(),
-        };
+        let ask = Ask::new(&action, resource);
         authz::check(call, t, &ask, None).map_err(SsmError::from)
     })
 }

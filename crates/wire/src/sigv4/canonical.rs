@@ -315,7 +315,7 @@ mod tests {
             "iam",
         );
         assert_eq!(
-            hex::encode(k),
+            hex_lower(&k),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
         );
     }

@@ -79,6 +79,24 @@ RSA=$("${K[@]}" create-key --key-spec RSA_3072 --key-usage SIGN_VERIFY --query K
   --query Signature --output text | base64 -d >"$WORK/rsa.sig"
 check "RSA-PSS signature verifies with openssl" openssl dgst -sha384 -verify "$WORK/rsa.der" -keyform DER \
   -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -signature "$WORK/rsa.sig" "$WORK/msg"
+ED=$("${K[@]}" create-key --key-spec ECC_NIST_EDWARDS25519 --key-usage SIGN_VERIFY --query KeyMetadata.KeyId --output text)
+"${K[@]}" get-public-key --key-id "$ED" --query PublicKey --output text | base64 -d >"$WORK/ed.der"
+"${K[@]}" sign --key-id "$ED" --message "fileb://$WORK/msg" --message-type RAW --signing-algorithm ED25519_SHA_512 \
+  --query Signature --output text | base64 -d >"$WORK/ed.sig"
+check "Ed25519 signature verifies with openssl" openssl pkeyutl -verify -pubin -keyform DER -inkey "$WORK/ed.der" \
+  -rawin -in "$WORK/msg" -sigfile "$WORK/ed.sig"
+# Ed25519ph signs a SHA-512 digest; openssl 3.0 lacks it, so PyCryptodome checks it.
+openssl dgst -sha512 -binary "$WORK/msg" >"$WORK/msg.sha512"
+"${K[@]}" sign --key-id "$ED" --message "fileb://$WORK/msg.sha512" --message-type DIGEST \
+  --signing-algorithm ED25519_PH_SHA_512 --query Signature --output text | base64 -d >"$WORK/edph.sig"
+check "Ed25519ph signature verifies with PyCryptodome" python3 -c '
+import sys
+from Crypto.Hash import SHA512
+from Crypto.PublicKey import ECC
+from Crypto.Signature import eddsa
+key = ECC.import_key(open(sys.argv[1], "rb").read())
+eddsa.new(key, "rfc8032").verify(SHA512.new(open(sys.argv[2], "rb").read()), open(sys.argv[3], "rb").read())
+' "$WORK/ed.der" "$WORK/msg" "$WORK/edph.sig"
 ENC=$("${K[@]}" create-key --key-spec RSA_2048 --key-usage ENCRYPT_DECRYPT --query KeyMetadata.KeyId --output text)
 "${K[@]}" get-public-key --key-id "$ENC" --query PublicKey --output text | base64 -d >"$WORK/enc.der"
 printf 'encrypted by openssl' >"$WORK/small"

@@ -16,9 +16,6 @@ pub enum CryptoError {
     /// A ciphertext or wrapped key did not decrypt. Causes are deliberately undistinguished.
     #[error("decryption failed")]
     DecryptFailed,
-    /// The operation is valid in AWS KMS but the cryptography library does not offer it.
-    #[error("unsupported: {0}")]
-    Unsupported(&'static str),
     /// The library failed where it should not (e.g. key generation); not caused by input.
     #[error("the cryptography library reported an internal failure")]
     Internal,

@@ -1,8 +1,8 @@
 //! The one place in coffer that calls a cryptography library.
 //!
-//! Everything here is a thin, typed wrapper over aws-lc-rs (and the RustCrypto `argon2`
-//! crate for passphrase stretching, which aws-lc-rs does not offer). No primitive is
-//! implemented here. Key material lives in [`SecretKey`] or `Zeroizing` buffers, which
+//! Everything here is a thin, typed wrapper over aws-lc-rs (plus two crates for what
+//! aws-lc-rs does not offer: RustCrypto's `argon2` for passphrase stretching, and
+//! `ed25519-dalek` for Ed25519ph signatures). No primitive is implemented here. Key material lives in [`SecretKey`] or `Zeroizing` buffers, which
 //! zeroize on drop.
 //!
 //! Beyond AES-GCM sealing, the modules cover what AWS KMS needs: asymmetric key specs
@@ -17,6 +17,7 @@ mod asym;
 mod digest;
 mod ecdh;
 mod ecdsa;
+mod ed25519ph;
 mod error;
 mod gcm;
 mod kdf;

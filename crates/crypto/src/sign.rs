@@ -4,7 +4,8 @@
 //! - RSASSA-PKCS1-v1_5 with SHA-256/384/512.
 //! - ECDSA: DER-encoded (RFC 3279) signatures; the curve fixes the hash (P-256 and
 //!   secp256k1: SHA-256, P-384: SHA-384, P-521: SHA-512).
-//! - Ed25519 (pure, RFC 8032) over the raw message only.
+//! - Ed25519 (pure, RFC 8032) over the raw message only; Ed25519ph (HashEdDSA) over a
+//!   SHA-512 digest only (see [`crate::ed25519ph`]).
 //!
 //! With [`MessageType::Digest`] the message is the precomputed hash and must be exactly the
 //! algorithm's digest length.
@@ -72,8 +73,6 @@ impl SigningAlgorithm {
     }
 
     /// Whether AWS KMS allows this algorithm with `spec` (the key spec's SigningAlgorithms).
-    /// `Ed25519PhSha512` is listed for Ed25519 keys as in AWS, though [`sign`] and
-    /// [`verify`] report it as unsupported.
     pub fn compatible_with(self, spec: AsymSpec) -> bool {
         use SigningAlgorithm::*;
         match spec {
@@ -127,16 +126,6 @@ fn prepare<'a>(
     }
 }
 
-fn reject_prehash(alg: SigningAlgorithm) -> Result<(), CryptoError> {
-    if alg == SigningAlgorithm::Ed25519PhSha512 {
-        // aws-lc-rs 1.19 exposes only pure Ed25519 (Ed25519KeyPair / signature::ED25519).
-        return Err(CryptoError::Unsupported(
-            "Ed25519ph (ED25519_PH_SHA_512) is not offered by the cryptography library",
-        ));
-    }
-    Ok(())
-}
-
 fn rsa_encoding(alg: SigningAlgorithm) -> Option<&'static dyn RsaEncoding> {
     use SigningAlgorithm::*;
     match alg {
@@ -159,7 +148,6 @@ pub fn sign(
     message: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     let input = prepare(spec, alg, message_type, message)?;
-    reject_prehash(alg)?;
     match parse_private_key(spec, pkcs8)? {
         PrivateKey::Rsa(key) => sign_rsa(&key, alg, &input),
         PrivateKey::Ecdsa(key) => {
@@ -169,10 +157,10 @@ pub fn sign(
             };
             to_vec(sig)
         }
+        // prepare() lets only RAW through for pure Ed25519, only DIGEST for Ed25519ph.
         PrivateKey::Ed25519(key) => match input {
             Input::Raw(m) => to_vec(key.try_sign(m)),
-            // prepare() only lets RAW through for pure Ed25519.
-            Input::Digest(_) => Err(CryptoError::Internal),
+            Input::Digest(d) => crate::ed25519ph::sign(&key, d.as_ref()),
         },
     }
 }
@@ -247,9 +235,11 @@ pub fn verify(
     signature: &[u8],
 ) -> Result<bool, CryptoError> {
     let input = prepare(spec, alg, message_type, message)?;
-    reject_prehash(alg)?;
     let key = parse_spki(spec, alg, spki_der)?;
     let verified = match &input {
+        Input::Digest(d) if alg == SigningAlgorithm::Ed25519PhSha512 => {
+            return crate::ed25519ph::verify(spki_der, d.as_ref(), signature);
+        }
         Input::Raw(m) => key.verify_sig(m, signature),
         Input::Digest(d) => key.verify_digest_sig(d, signature),
     };
@@ -266,6 +256,7 @@ mod tests {
         AsymSpec::ALL.into_iter().flat_map(|spec| {
             SigningAlgorithm::ALL
                 .into_iter()
+                // Ed25519ph signs digests only: see ed25519_message_type_rules_and_prehash.
                 .filter(move |a| a.compatible_with(spec) && *a != SigningAlgorithm::Ed25519PhSha512)
                 .map(move |a| (spec, a))
         })
@@ -386,7 +377,7 @@ mod tests {
     }
 
     #[test]
-    fn ed25519_message_type_rules_and_prehash_is_unsupported() {
+    fn ed25519_message_type_rules_and_prehash() {
         let spec = AsymSpec::EccNistEd25519;
         let key = test_key(spec);
         let spki = public_key_spki(spec, &key).unwrap();
@@ -404,18 +395,21 @@ mod tests {
             sign(spec, &key, ph, MessageType::Digest, &[0; 32]),
             Err(CryptoError::InvalidInput(_))
         ));
-        assert!(matches!(
-            sign(spec, &key, ph, MessageType::Digest, &[0; 64]),
-            Err(CryptoError::Unsupported(_))
-        ));
-        assert!(matches!(
-            verify(spec, &spki, ph, MessageType::Digest, &[0; 64], &[0; 64]),
-            Err(CryptoError::Unsupported(_))
-        ));
-        // Pure Ed25519 is deterministic.
-        let a = sign(spec, &key, pure, MessageType::Raw, b"m").unwrap();
-        assert_eq!(a, sign(spec, &key, pure, MessageType::Raw, b"m").unwrap());
+        // Both are deterministic, and neither verifies as the other: Ed25519ph's domain
+        // prefix keeps the two signature spaces apart.
+        let msg = b"m";
+        let d = digest_of(ph, msg);
+        let a = sign(spec, &key, pure, MessageType::Raw, msg).unwrap();
+        assert_eq!(a, sign(spec, &key, pure, MessageType::Raw, msg).unwrap());
         assert_eq!(a.len(), 64);
+        let p = sign(spec, &key, ph, MessageType::Digest, &d).unwrap();
+        assert_eq!(p, sign(spec, &key, ph, MessageType::Digest, &d).unwrap());
+        assert_eq!(p.len(), 64);
+        assert!(verify(spec, &spki, ph, MessageType::Digest, &d, &p).unwrap());
+        assert!(!verify(spec, &spki, ph, MessageType::Digest, &d, &a).unwrap());
+        assert!(!verify(spec, &spki, pure, MessageType::Raw, msg, &p).unwrap());
+        let other = digest_of(ph, b"n");
+        assert!(!verify(spec, &spki, ph, MessageType::Digest, &other, &p).unwrap());
     }
 
     #[test]

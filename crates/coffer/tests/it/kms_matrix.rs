@@ -430,13 +430,68 @@ async fn ed25519_message_types() {
         sign(&kms, &id, &S::Ed25519PhSha512, MessageType::Raw, &msg).await,
         Err("ValidationException".into())
     );
-    // Ed25519ph is not offered by aws-lc-rs 1.19: coffer cannot sign with it. What it
-    // refuses it as unsupported (a 400, so SDKs do not retry); AWS would sign.
-    let ph = sign(&kms, &id, &S::Ed25519PhSha512, MessageType::Digest, &digest).await;
+    // Ed25519ph over the SHA-512 digest: deterministic, verified by Verify and by
+    // coffer-crypto against GetPublicKey's key, and not interchangeable with pure Ed25519.
+    let ph = sign(&kms, &id, &S::Ed25519PhSha512, MessageType::Digest, &digest)
+        .await
+        .unwrap();
+    assert_eq!(ph.len(), 64);
+    assert_ne!(ph, sig);
     assert_eq!(
-        ph,
-        Err("UnsupportedOperationException".into()),
-        "ED25519_PH_SHA_512"
+        sign(&kms, &id, &S::Ed25519PhSha512, MessageType::Digest, &digest).await,
+        Ok(ph.clone())
+    );
+    assert!(
+        coffer_crypto::verify(
+            AsymSpec::EccNistEd25519,
+            &spki,
+            coffer_crypto::SigningAlgorithm::Ed25519PhSha512,
+            coffer_crypto::MessageType::Digest,
+            &digest,
+            &ph
+        )
+        .unwrap()
+    );
+    assert_eq!(
+        verify(
+            &kms,
+            &id,
+            &S::Ed25519PhSha512,
+            MessageType::Digest,
+            &digest,
+            &ph
+        )
+        .await,
+        Ok(true)
+    );
+    let other = digest_for(&S::Ed25519PhSha512, b"another message");
+    assert_eq!(
+        verify(
+            &kms,
+            &id,
+            &S::Ed25519PhSha512,
+            MessageType::Digest,
+            &other,
+            &ph
+        )
+        .await,
+        Err("KMSInvalidSignatureException".into())
+    );
+    assert_eq!(
+        verify(&kms, &id, &S::Ed25519Sha512, MessageType::Raw, &msg, &ph).await,
+        Err("KMSInvalidSignatureException".into())
+    );
+    assert_eq!(
+        verify(
+            &kms,
+            &id,
+            &S::Ed25519PhSha512,
+            MessageType::Digest,
+            &digest,
+            &sig
+        )
+        .await,
+        Err("KMSInvalidSignatureException".into())
     );
 }
 

@@ -756,9 +756,6 @@ fn signing_setup(
 fn crypto_input_error(e: coffer_crypto::CryptoError) -> KmsError {
     match e {
         coffer_crypto::CryptoError::InvalidInput(msg) => KmsError::Validation(msg.to_owned()),
-        coffer_crypto::CryptoError::Unsupported(msg) => {
-            KmsError::UnsupportedOperation(format!("{msg} is not supported by this KMS endpoint."))
-        }
         other => KmsError::Internal(other.to_string()),
     }
 }

@@ -118,6 +118,7 @@ pub fn open_state(config: Config) -> Result<Startup, StartError> {
         kms_keys,
         sm_reads,
         ssm_reads,
+        sm_rotations: Default::default(),
         barrier,
         clock,
         random,

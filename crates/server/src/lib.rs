@@ -48,6 +48,8 @@ pub struct State {
     pub sm_reads: services::secretsmanager::store::ReadCache,
     /// Recently read parameters and versions (see `services::ssm::store::ReadCache`).
     pub ssm_reads: services::ssm::store::ReadCache,
+    /// Secrets Manager rotations running on this node (see `services::secretsmanager::jobs`).
+    pub sm_rotations: services::secretsmanager::jobs::Running,
     pub barrier: Arc<Barrier>,
     pub clock: SharedClock,
     /// Randomness for scheduling decisions (rotation windows); seeded with `--test-clock`.

@@ -81,25 +81,33 @@ pub fn start_due_rotations(state: &Arc<State>) -> Result<(), SmError> {
     Ok(())
 }
 
-/// Rotations running on this node, by node and secret; an entry lives as long as its
-/// `InFlight` value.
-static RUNNING: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+/// The secrets whose rotation is running on this node (`State::sm_rotations`); an entry
+/// lives as long as its `InFlight` value.
+#[derive(Debug, Default)]
+pub struct Running(Arc<Mutex<BTreeSet<String>>>);
 
-struct InFlight(String);
+struct InFlight {
+    running: Arc<Mutex<BTreeSet<String>>>,
+    secret: String,
+}
 
 impl InFlight {
     fn claim(state: &State, s: &SecretRecord) -> Option<Self> {
-        let key = format!("{}/{}", state.node_id, s.storage_key());
-        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-        running.insert(key.clone()).then_some(InFlight(key))
+        let running = Arc::clone(&state.sm_rotations.0);
+        let secret = s.storage_key();
+        let fresh = lock(&running).insert(secret.clone());
+        fresh.then_some(InFlight { running, secret })
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
-        running.remove(&self.0);
+        lock(&self.running).remove(&self.secret);
     }
+}
+
+fn lock(set: &Mutex<BTreeSet<String>>) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+    set.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn purge_due(t: &mut dyn coffer_storage::Txn, now: OffsetDateTime) -> Result<usize, SmError> {

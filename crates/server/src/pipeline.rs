@@ -231,7 +231,7 @@ fn route(state: &State, parts: &http::request::Parts, body: &[u8]) -> Result<Rou
     let service = state
         .services
         .iter()
-        .find(|s| s.protocol() == Protocol::Query && s.signing_name() == parsed.service)
+        .find(|s| s.protocol() == Protocol::Query && s.signing_name() == parsed.service())
         .ok_or_else(|| {
             coffer_wire::query::invalid_action(&query.action, query.version.as_deref())
         })?;
@@ -328,23 +328,23 @@ fn authenticate(
             &parsed_here
         }
     };
-    if parsed.service != service.signing_name() {
+    if parsed.service() != service.signing_name() {
         return Err(anon(
             SigV4Error::wrong_service(service.signing_name()).wire_error(protocol),
         ));
     }
     let region: Region = parsed
-        .region
+        .region()
         .parse()
-        .map_err(|_| anon(SigV4Error::wrong_region(&parsed.region).wire_error(protocol)))?;
-    let akid = parsed.access_key_id.clone();
+        .map_err(|_| anon(SigV4Error::wrong_region(parsed.region()).wire_error(protocol)))?;
+    let akid = parsed.access_key_id();
     let partial = |e: WireError, account| {
         Box::new(AuthFailure {
             error: e,
-            caller: Caller::partial(conn, parts, &akid, account),
+            caller: Caller::partial(conn, parts, akid, account),
         })
     };
-    let cred = lookup_credential(state, &akid, now)
+    let cred = lookup_credential(state, akid, now)
         .map_err(|e| {
             tracing::error!(error = %e, "credential lookup failed");
             partial(crate::api::errors::internal(protocol), None)

@@ -105,13 +105,14 @@ pub fn fold_headers<'a>(
     out
 }
 
-/// Everything the canonical request is built from.
-pub struct CanonicalParts<'a> {
+/// Everything the canonical request is built from. Header names are owned (`String`) where
+/// a signer builds them and borrowed (`&str`) where a verifier reads them from the request.
+pub struct CanonicalParts<'a, N: AsRef<str> = String> {
     pub method: &'a str,
     pub wire_path: &'a str,
     pub wire_query: &'a str,
     /// Sorted, folded, only the signed ones (see [`fold_headers`]).
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [(N, String)],
     pub payload_hash: &'a str,
     pub double_encode_path: bool,
     pub presigned: bool,
@@ -119,11 +120,11 @@ pub struct CanonicalParts<'a> {
 
 /// `method \n uri \n query \n headers \n signed-headers \n payload-hash`.
 /// Built in one buffer: it is on every request's path.
-pub fn canonical_request(p: &CanonicalParts<'_>) -> String {
+pub fn canonical_request<N: AsRef<str>>(p: &CanonicalParts<'_, N>) -> String {
     let headers_len: usize = p
         .headers
         .iter()
-        .map(|(n, v)| 2 * n.len() + v.len() + 3)
+        .map(|(n, v)| 2 * n.as_ref().len() + v.len() + 3)
         .sum();
     let mut out = String::with_capacity(
         p.method.len() + 2 * p.wire_path.len() + 2 * p.wire_query.len() + headers_len + 80,
@@ -135,7 +136,7 @@ pub fn canonical_request(p: &CanonicalParts<'_>) -> String {
     out.push_str(&canonical_query(p.wire_query, p.presigned));
     out.push('\n');
     for (n, v) in p.headers {
-        out.push_str(n);
+        out.push_str(n.as_ref());
         out.push(':');
         out.push_str(v);
         out.push('\n');
@@ -154,12 +155,12 @@ pub fn signed_headers_list(headers: &[(String, String)]) -> String {
     out
 }
 
-fn push_signed_headers_list(out: &mut String, headers: &[(String, String)]) {
+fn push_signed_headers_list<N: AsRef<str>>(out: &mut String, headers: &[(N, String)]) {
     for (i, (n, _)) in headers.iter().enumerate() {
         if i > 0 {
             out.push(';');
         }
-        out.push_str(n);
+        out.push_str(n.as_ref());
     }
 }
 

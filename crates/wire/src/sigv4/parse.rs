@@ -4,18 +4,22 @@
 use super::canonical::{ALGORITHM, parse_amz_date};
 use super::error::SigV4Error;
 use http::request::Parts;
+use std::ops::Range;
 use time::OffsetDateTime;
 
 /// What a request claims about its signature.
+///
+/// The credential and the signed-header list are kept as sent, in one string each, and
+/// read through the methods below: this runs on every request, and splitting them into
+/// owned parts cost a dozen allocations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
-    pub access_key_id: String,
-    /// `yyyymmdd` from the credential scope.
-    pub scope_date: String,
-    pub region: String,
-    pub service: String,
-    /// Lower-case names, in the order sent.
-    pub signed_headers: Vec<String>,
+    /// `keyid/yyyymmdd/region/service/aws4_request`.
+    credential: String,
+    /// Where the key id, date, region and service lie in `credential`.
+    parts: [Range<usize>; 4],
+    /// The `SignedHeaders` list, lower-cased.
+    signed_headers: String,
     pub signature: String,
     /// The request time as sent (`x-amz-date`, `X-Amz-Date`, or the `date` header).
     pub amz_date: String,
@@ -27,9 +31,34 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    /// `yyyymmdd/region/service/aws4_request`.
-    pub fn credential_scope(&self) -> String {
-        super::canonical::scope(&self.scope_date, &self.region, &self.service)
+    pub fn access_key_id(&self) -> &str {
+        &self.credential[self.parts[0].clone()]
+    }
+
+    /// `yyyymmdd` from the credential scope.
+    pub fn scope_date(&self) -> &str {
+        &self.credential[self.parts[1].clone()]
+    }
+
+    pub fn region(&self) -> &str {
+        &self.credential[self.parts[2].clone()]
+    }
+
+    pub fn service(&self) -> &str {
+        &self.credential[self.parts[3].clone()]
+    }
+
+    /// `yyyymmdd/region/service/aws4_request`: the credential after the key id.
+    pub fn credential_scope(&self) -> &str {
+        &self.credential[self.parts[1].start..]
+    }
+
+    /// The signed header names, lower-case, in the order sent.
+    pub fn signed_headers(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers
+            .split(';')
+            .filter(|h| !h.is_empty())
+            .map(str::trim)
     }
 }
 
@@ -108,7 +137,7 @@ fn parse_header(req: &Parts, value: &str) -> Result<Parsed, SigV4Error> {
             Some(d),
         ) if missing.is_empty() => {
             let token = header_str(req, "x-amz-security-token");
-            build(&c, &h, s, &d, token, None, false)
+            build(c, h, s, d, token, None, false)
         }
         _ => Err(SigV4Error::Incomplete(format!(
             "{missing}Authorization={value}"
@@ -168,48 +197,56 @@ fn parse_query(req: &Parts, params: &[(String, String)]) -> Result<Parsed, SigV4
     let date = require("X-Amz-Date")?;
     let token = get("X-Amz-Security-Token").or_else(|| header_str(req, "x-amz-security-token"));
     let expires = get("X-Amz-Expires");
-    build(&credential, &signed, signature, &date, token, expires, true)
+    build(credential, signed, signature, date, token, expires, true)
 }
 
-fn build(
-    credential: &str,
-    signed_headers: &str,
+pub(super) fn build(
+    credential: String,
+    mut signed_headers: String,
     signature: String,
-    amz_date: &str,
+    amz_date: String,
     session_token: Option<String>,
     expires: Option<String>,
     is_presigned: bool,
 ) -> Result<Parsed, SigV4Error> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [akid, date, region, service, term] = parts[..] else {
+    let Some(parts) = credential_parts(&credential) else {
         return Err(SigV4Error::Incomplete(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. \
              keyid/date/region/service/term, got '{credential}'"
         )));
     };
+    let term = &credential[parts[3].end + 1..];
     if term != "aws4_request" {
         return Err(SigV4Error::Incomplete(format!(
             "Credential should be scoped with a valid terminator: 'aws4_request', not '{term}'. "
         )));
     }
-    let request_time = parse_request_time(amz_date)?;
+    let request_time = parse_request_time(&amz_date)?;
+    signed_headers.make_ascii_lowercase();
     Ok(Parsed {
-        access_key_id: akid.to_owned(),
-        scope_date: date.to_owned(),
-        region: region.to_owned(),
-        service: service.to_owned(),
-        signed_headers: signed_headers
-            .split(';')
-            .filter(|h| !h.is_empty())
-            .map(|h| h.trim().to_ascii_lowercase())
-            .collect(),
+        credential,
+        parts,
+        signed_headers,
         signature,
-        amz_date: amz_date.to_owned(),
+        amz_date,
         request_time,
         session_token,
         expires,
         is_presigned,
     })
+}
+
+/// The ranges of the first four of exactly five `/`-separated elements.
+fn credential_parts(credential: &str) -> Option<[Range<usize>; 4]> {
+    let mut ranges = [0..0, 0..0, 0..0, 0..0];
+    let mut start = 0;
+    let mut slashes = credential.match_indices('/').map(|(i, _)| i);
+    for range in &mut ranges {
+        let end = slashes.next()?;
+        *range = start..end;
+        start = end + 1;
+    }
+    slashes.next().is_none().then_some(ranges)
 }
 
 /// `yyyymmddThhmmssZ`, or an RFC 1123 `Date` header as older clients send.

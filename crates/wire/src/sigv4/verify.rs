@@ -82,7 +82,8 @@ pub fn verify_with(
     opts: &VerifyOptions,
     key_for: impl FnOnce(Scope<'_>) -> [u8; 32],
 ) -> Result<(), SigV4Error> {
-    check_scope(parsed)?;
+    let request_date = amz_date(parsed.request_time);
+    check_scope(parsed, &request_date)?;
     check_time(parsed, now, opts)?;
     let payload = payload_hash(parsed, parts, body_sha256_hex, opts)?;
     let headers = signed_header_values(parsed, parts);
@@ -92,16 +93,15 @@ pub fn verify_with(
         wire_path: parts.uri.path(),
         wire_query,
         headers: &headers,
-        payload_hash: &payload,
+        payload_hash: payload,
         double_encode_path: opts.double_encode_path,
         presigned: parsed.is_presigned,
     });
-    let request_date = amz_date(parsed.request_time);
-    let sts = string_to_sign(&request_date, &parsed.credential_scope(), &creq);
+    let sts = string_to_sign(&request_date, parsed.credential_scope(), &creq);
     let key = key_for(Scope {
-        date: &parsed.scope_date,
-        region: &parsed.region,
-        service: &parsed.service,
+        date: parsed.scope_date(),
+        region: parsed.region(),
+        service: parsed.service(),
     });
     let expected = signature_with_key(&key, &sts);
     if constant_time_eq(expected.as_bytes(), parsed.signature.as_bytes()) {
@@ -111,15 +111,15 @@ pub fn verify_with(
     }
 }
 
-fn check_scope(parsed: &Parsed) -> Result<(), SigV4Error> {
-    if !parsed.signed_headers.iter().any(|h| h == "host") {
+/// `request_date` is the request time in the signed format (`yyyymmddThhmmssZ`).
+fn check_scope(parsed: &Parsed, request_date: &str) -> Result<(), SigV4Error> {
+    if !parsed.signed_headers().any(|h| h == "host") {
         return Err(SigV4Error::HostNotSigned);
     }
-    let request_date = amz_date(parsed.request_time);
-    if request_date.get(..8) != Some(parsed.scope_date.as_str()) {
+    if request_date.get(..8) != Some(parsed.scope_date()) {
         return Err(SigV4Error::ScopeDateMismatch {
-            scope_date: parsed.scope_date.clone(),
-            amz_date: request_date,
+            scope_date: parsed.scope_date().to_owned(),
+            amz_date: request_date.to_owned(),
         });
     }
     Ok(())
@@ -182,24 +182,23 @@ fn presign_expires(value: Option<&str>) -> Result<i64, SigV4Error> {
 
 /// The payload hash that was signed: the `x-amz-content-sha256` claim when present
 /// (which must then be honest unless it declares the body unsigned or streamed).
-fn payload_hash(
+fn payload_hash<'a>(
     parsed: &Parsed,
-    parts: &Parts,
-    body_sha256_hex: &str,
+    parts: &'a Parts,
+    body_sha256_hex: &'a str,
     opts: &VerifyOptions,
-) -> Result<String, SigV4Error> {
+) -> Result<&'a str, SigV4Error> {
+    // A claim that is not visible ASCII can be neither a hash nor a known marker.
     let claim = parts
         .headers
         .get("x-amz-content-sha256")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
+        .map(|v| v.to_str().map(str::trim));
     match claim {
-        Some(c) if c == UNSIGNED_PAYLOAD || c.starts_with("STREAMING-") => Ok(c),
-        Some(c) if c.eq_ignore_ascii_case(body_sha256_hex) => Ok(c),
+        Some(Ok(c)) if c == UNSIGNED_PAYLOAD || c.starts_with("STREAMING-") => Ok(c),
+        Some(Ok(c)) if c.eq_ignore_ascii_case(body_sha256_hex) => Ok(c),
         Some(_) => Err(SigV4Error::ContentSha256Mismatch),
-        None if parsed.is_presigned && opts.presigned_payload_unsigned => {
-            Ok(UNSIGNED_PAYLOAD.to_owned())
-        }
-        None => Ok(body_sha256_hex.to_owned()),
+        None if parsed.is_presigned && opts.presigned_payload_unsigned => Ok(UNSIGNED_PAYLOAD),
+        None => Ok(body_sha256_hex),
     }
 }
 
@@ -207,10 +206,10 @@ fn payload_hash(
 /// would (repeated values joined with `,`, whitespace collapsed), built without the
 /// intermediate copies. `host` falls back to the URI authority because HTTP/2 carries it
 /// as `:authority` rather than a header.
-fn signed_header_values(parsed: &Parsed, parts: &Parts) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(parsed.signed_headers.len());
-    for name in &parsed.signed_headers {
-        let all = parts.headers.get_all(name.as_str());
+fn signed_header_values<'a>(parsed: &'a Parsed, parts: &Parts) -> Vec<(&'a str, String)> {
+    let mut out: Vec<(&str, String)> = Vec::with_capacity(parsed.signed_headers().count());
+    for name in parsed.signed_headers() {
+        let all = parts.headers.get_all(name);
         let mut value = String::with_capacity(all.iter().map(|v| v.len() + 1).sum());
         let mut values = all.iter().peekable();
         if values.peek().is_none() && name == "host" {
@@ -224,15 +223,15 @@ fn signed_header_values(parsed: &Parsed, parts: &Parts) -> Vec<(String, String)>
             push_canonical_header_value(&mut value, &String::from_utf8_lossy(v.as_bytes()));
         }
         // Parsing lower-cased the names; one named twice folds into one entry.
-        match out.iter_mut().find(|(n, _)| n == name) {
+        match out.iter_mut().find(|(n, _)| *n == name) {
             Some((_, existing)) => {
                 existing.push(',');
                 existing.push_str(&value);
             }
-            None => out.push((name.clone(), value)),
+            None => out.push((name, value)),
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.0.cmp(b.0));
     out
 }
 
@@ -255,19 +254,16 @@ mod tests {
             .unwrap();
         let (parts, ()) = req.into_parts();
         let names = ["x-b", "host", "x-a", "x-missing", "x-empty", "x-b"];
-        let parsed = Parsed {
-            access_key_id: "AKID".into(),
-            scope_date: "20260101".into(),
-            region: "us-east-1".into(),
-            service: "sts".into(),
-            signed_headers: names.iter().map(|n| (*n).to_owned()).collect(),
-            signature: String::new(),
-            amz_date: "20260101T000000Z".into(),
-            request_time: time::macros::datetime!(2026-01-01 0:00 UTC),
-            session_token: None,
-            expires: None,
-            is_presigned: false,
-        };
+        let parsed = crate::sigv4::parse::build(
+            "AKID/20260101/us-east-1/sts/aws4_request".into(),
+            names.join(";"),
+            String::new(),
+            "20260101T000000Z".into(),
+            None,
+            None,
+            false,
+        )
+        .unwrap();
         let mut raw: Vec<(String, String)> = Vec::new();
         for name in names {
             let values: Vec<String> = parts
@@ -283,7 +279,11 @@ mod tests {
             raw.extend(values.into_iter().map(|v| (name.to_owned(), v)));
         }
         let reference = fold_headers(raw.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-        assert_eq!(signed_header_values(&parsed, &parts), reference);
+        let direct: Vec<(String, String)> = signed_header_values(&parsed, &parts)
+            .into_iter()
+            .map(|(n, v)| (n.to_owned(), v))
+            .collect();
+        assert_eq!(direct, reference);
         assert_eq!(
             reference,
             [

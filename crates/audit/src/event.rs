@@ -44,7 +44,8 @@ pub struct AuditEvent {
     pub user_identity: UserIdentity,
     #[serde(with = "event_time")]
     pub event_time: OffsetDateTime,
-    pub event_source: String,
+    /// A service's constant name (`kms.amazonaws.com`) in the events coffer writes.
+    pub event_source: Cow<'static, str>,
     pub event_name: String,
     pub aws_region: String,
     #[serde(rename = "sourceIPAddress")]
@@ -66,6 +67,11 @@ pub struct AuditEvent {
     pub error_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// CloudTrail's `additionalEventData`. coffer puts here, as `errorDetail`, why a call
+    /// failed when the answer on the wire deliberately says less (a ciphertext that did
+    /// not decrypt, an internal failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_event_data: Option<Value>,
     pub event_type: Cow<'static, str>,
     pub management_event: bool,
     /// The account the event is delivered to; `None` only for failed authentications whose
@@ -82,8 +88,9 @@ pub struct AuditEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserIdentity {
+    /// One of CloudTrail's constant identity types.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub principal_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,8 +144,9 @@ pub struct Resource {
     pub arn: String,
     #[serde(rename = "accountId")]
     pub account_id: String,
+    /// A constant resource type (`AWS::KMS::Key`).
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -172,7 +180,7 @@ impl UserIdentity {
     pub fn from_principal(p: &Principal) -> Self {
         let account = p.account.to_string();
         Self {
-            kind: p.kind.cloudtrail_type().to_owned(),
+            kind: Cow::Borrowed(p.kind.cloudtrail_type()),
             principal_id: Some(p.user_id.clone()),
             arn: Some(p.arn.clone()),
             account_id: Some(account.clone()),
@@ -186,7 +194,7 @@ impl UserIdentity {
     /// A caller about whom nothing was established.
     pub fn unknown(access_key_id: Option<String>) -> Self {
         Self {
-            kind: "Unknown".to_owned(),
+            kind: Cow::Borrowed("Unknown"),
             access_key_id,
             ..Self::default()
         }
@@ -220,7 +228,7 @@ impl AuditEvent {
     /// account. Fill in parameters, resources and errors with the `with_*` methods.
     pub fn api_call(
         ctx: &RequestContext,
-        event_source: &str,
+        event_source: &'static str,
         event_name: &str,
         read_only: bool,
     ) -> Self {
@@ -228,7 +236,7 @@ impl AuditEvent {
             event_version: Cow::Borrowed(EVENT_VERSION),
             user_identity: UserIdentity::from_principal(&ctx.principal),
             event_time: ctx.time,
-            event_source: event_source.to_owned(),
+            event_source: Cow::Borrowed(event_source),
             event_name: event_name.to_owned(),
             aws_region: ctx.region.to_string(),
             source_ip_address: ctx.source_ip.to_string(),
@@ -241,6 +249,7 @@ impl AuditEvent {
             resources: Vec::new(),
             error_code: None,
             error_message: None,
+            additional_event_data: None,
             event_type: Cow::Borrowed("AwsApiCall"),
             management_event: true,
             recipient_account_id: Some(ctx.principal.account),
@@ -262,12 +271,12 @@ impl AuditEvent {
         Self {
             event_version: Cow::Borrowed(EVENT_VERSION),
             user_identity: UserIdentity {
-                kind: "AWSService".to_owned(),
+                kind: Cow::Borrowed("AWSService"),
                 invoked_by: Some(service.to_owned()),
                 ..UserIdentity::default()
             },
             event_time: time,
-            event_source: service.to_owned(),
+            event_source: Cow::Owned(service.to_owned()),
             event_name: event_name.to_owned(),
             aws_region: region.to_owned(),
             source_ip_address: service.to_owned(),
@@ -280,6 +289,7 @@ impl AuditEvent {
             resources: Vec::new(),
             error_code: None,
             error_message: None,
+            additional_event_data: None,
             event_type: Cow::Borrowed("AwsServiceEvent"),
             management_event: true,
             recipient_account_id: Some(account),
@@ -295,7 +305,7 @@ impl AuditEvent {
             event_version: Cow::Borrowed(EVENT_VERSION),
             user_identity: UserIdentity::unknown(f.access_key_id.clone()),
             event_time: f.time,
-            event_source: f.event_source.clone(),
+            event_source: Cow::Owned(f.event_source.clone()),
             event_name: f.event_name.clone(),
             aws_region: f.region.clone(),
             source_ip_address: f.source_ip.to_string(),
@@ -308,6 +318,7 @@ impl AuditEvent {
             resources: Vec::new(),
             error_code: Some(f.error_code.clone()),
             error_message: Some(f.error_message.clone()),
+            additional_event_data: None,
             event_type: Cow::Borrowed("AwsApiCall"),
             management_event: true,
             recipient_account_id: f.account,
@@ -326,13 +337,20 @@ impl AuditEvent {
         self
     }
 
-    pub fn with_resource(mut self, arn: &str, account: AccountId, kind: &str) -> Self {
+    pub fn with_resource(mut self, arn: &str, account: AccountId, kind: &'static str) -> Self {
         let account_id = account.to_string();
         self.resources.push(Resource {
             arn: arn.to_owned(),
             account_id,
-            kind: kind.to_owned(),
+            kind: Cow::Borrowed(kind),
         });
+        self
+    }
+
+    /// Records why the call failed beyond what its error message says (see
+    /// [`AuditEvent::additional_event_data`]).
+    pub fn with_error_detail(mut self, detail: String) -> Self {
+        self.additional_event_data = Some(serde_json::json!({ "errorDetail": detail }));
         self
     }
 
@@ -369,7 +387,7 @@ impl AuditEvent {
         if let Some(name) = &id.user_name {
             return Some(name.clone());
         }
-        match id.kind.as_str() {
+        match id.kind.as_ref() {
             "Root" => Some("root".to_owned()),
             "AssumedRole" => id
                 .arn

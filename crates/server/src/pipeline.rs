@@ -121,7 +121,7 @@ async fn serve(
     // meanwhile, allocate a fresh 8 KiB buffer for every request.
     drop(parts);
     drop(body);
-    let (outcome, caller) = match joined {
+    let (mut outcome, caller) = match joined {
         Ok(v) => v,
         Err(_) => {
             return encode_error(
@@ -132,11 +132,11 @@ async fn serve(
             );
         }
     };
-    let event = record::build(&state, service.as_ref(), &caller, &outcome, &request_id);
+    let event = record::build(&state, service.as_ref(), &caller, &mut outcome, &request_id);
     let events = if outcome.audit.invoked.is_empty() {
         vec![event]
     } else {
-        let mut events = record::build_invoked(&caller, &outcome);
+        let mut events = record::build_invoked(&caller, &mut outcome);
         events.push(event);
         events
     };

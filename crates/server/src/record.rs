@@ -44,14 +44,16 @@ impl Caller {
     }
 }
 
+/// The record of the call itself. It takes the request parameters, response elements and
+/// resources out of `outcome.audit` rather than copying them: nothing reads them after.
 pub fn build(
     state: &State,
     service: &dyn Service,
     caller: &Caller,
-    outcome: &Outcome,
+    outcome: &mut Outcome,
     request_id: &str,
 ) -> AuditEvent {
-    let info = &outcome.audit;
+    let info = &mut outcome.audit;
     let mut event = match caller {
         Caller::Authenticated(ctx) => AuditEvent::api_call(
             ctx,
@@ -93,33 +95,34 @@ pub fn build(
     event
 }
 
-fn with_info(mut event: AuditEvent, info: &AuditInfo) -> AuditEvent {
-    if let Some(p) = &info.request_parameters {
-        event = event.with_request(p.clone());
+fn with_info(mut event: AuditEvent, info: &mut AuditInfo) -> AuditEvent {
+    if let Some(p) = info.request_parameters.take() {
+        event = event.with_request(p);
     }
-    if let Some(r) = &info.response_elements {
-        event = event.with_response(r.clone());
+    if let Some(r) = info.response_elements.take() {
+        event = event.with_response(r);
     }
-    for r in &info.resources {
+    for r in std::mem::take(&mut info.resources) {
         if let Ok(acct) = r.account_id.parse() {
-            event = event.with_resource(&r.arn, acct, &r.kind);
+            event = event.with_resource(&r.arn, acct, r.kind);
         }
+    }
+    if let Some(detail) = info.detail.take() {
+        event = event.with_error_detail(detail);
     }
     event
 }
 
 /// The records of the calls a service made on its caller's behalf (see
-/// [`crate::api::InvokedCall`]), in the order they were made.
-pub fn build_invoked(caller: &Caller, outcome: &Outcome) -> Vec<AuditEvent> {
+/// [`crate::api::InvokedCall`]), in the order they were made; taken out of `outcome`.
+pub fn build_invoked(caller: &Caller, outcome: &mut Outcome) -> Vec<AuditEvent> {
     let Caller::Authenticated(ctx) = caller else {
         return Vec::new();
     };
-    outcome
-        .audit
-        .invoked
-        .iter()
-        .map(|inv| {
-            let info = &inv.info;
+    std::mem::take(&mut outcome.audit.invoked)
+        .into_iter()
+        .map(|mut inv| {
+            let info = &mut inv.info;
             let mut event =
                 AuditEvent::api_call(ctx, inv.event_source, &info.event_name, info.read_only)
                     .invoked_by(&inv.invoked_by);

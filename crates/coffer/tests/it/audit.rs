@@ -149,6 +149,60 @@ async fn lookup_events_returns_every_call_refused_ones_included() {
     assert_eq!(code(&e), "InvalidNextTokenException");
 }
 
+/// A ciphertext that does not decrypt is refused with no message on the wire; why it was
+/// refused is in the audit record's `additionalEventData.errorDetail`, and only there.
+#[tokio::test]
+async fn a_refused_ciphertexts_reason_is_audited_not_answered() {
+    use aws_sdk_kms::primitives::Blob;
+    let s = TestServer::start();
+    let kms = s.kms(&s.admin);
+    let key = kms.create_key().send().await.unwrap();
+    let key_id = key.key_metadata().unwrap().key_id();
+    let blob = kms
+        .encrypt()
+        .key_id(key_id)
+        .plaintext(Blob::new(b"attack at dawn".to_vec()))
+        .encryption_context("purpose", "test")
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob()
+        .unwrap()
+        .clone();
+    let e = kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .encryption_context("purpose", "other")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidCiphertextException");
+    kms.decrypt()
+        .ciphertext_blob(blob)
+        .encryption_context("purpose", "test")
+        .send()
+        .await
+        .unwrap();
+    let decrypts: Vec<serde_json::Value> =
+        all_events(&s, Some((LookupAttributeKey::EventName, "Decrypt")))
+            .await
+            .iter()
+            .map(|e| serde_json::from_str(e.cloud_trail_event().unwrap()).unwrap())
+            .collect();
+    assert_eq!(decrypts.len(), 2, "{decrypts:?}");
+    let refused = decrypts
+        .iter()
+        .find(|r| r["errorCode"] == "InvalidCiphertextException")
+        .expect("the refused Decrypt is recorded");
+    let detail = refused["additionalEventData"]["errorDetail"]
+        .as_str()
+        .expect("errorDetail recorded");
+    assert!(!detail.is_empty());
+    assert!(!detail.contains("attack at dawn"), "{detail}");
+    let served = decrypts.iter().find(|r| r["errorCode"].is_null()).unwrap();
+    assert!(served.get("additionalEventData").is_none(), "{served}");
+}
+
 #[tokio::test]
 async fn lookup_events_pages_and_filters_by_time() {
     let s = TestServer::start();

@@ -34,7 +34,8 @@ pub enum Reply {
 pub struct AuditResource {
     pub arn: String,
     pub account_id: String,
-    pub kind: String,
+    /// The CloudTrail resource type, a constant such as `AWS::KMS::Key`.
+    pub kind: &'static str,
 }
 
 /// What the audit record needs from the service, besides the request context.

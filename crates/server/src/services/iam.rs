@@ -400,7 +400,7 @@ fn run(
             audit.resources.push(AuditResource {
                 arn: r.arn(),
                 account_id: acct.to_string(),
-                kind: "AWS::IAM::Role".into(),
+                kind: "AWS::IAM::Role",
             });
             xml(action_name, rid, |w| write_role(w, &r))
         }
@@ -424,7 +424,7 @@ fn user_resource(u: &UserRecord) -> AuditResource {
     AuditResource {
         arn: u.arn(),
         account_id: u.account.to_string(),
-        kind: "AWS::IAM::User".into(),
+        kind: "AWS::IAM::User",
     }
 }
 

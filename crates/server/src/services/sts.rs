@@ -314,7 +314,7 @@ fn issue_session(
     audit.resources.push(AuditResource {
         arn: role.arn(),
         account_id: role.account.to_string(),
-        kind: "AWS::IAM::Role".into(),
+        kind: "AWS::IAM::Role",
     });
     audit.response_elements = Some(json!({
         "credentials": { "accessKeyId": key.access_key_id, "expiration": expiration },

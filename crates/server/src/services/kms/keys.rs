@@ -56,7 +56,7 @@ pub fn audit_key(audit: &mut AuditInfo, key: &KeyRecord) {
     audit.resources = vec![AuditResource {
         arn: key.arn(),
         account_id: key.account.to_string(),
-        kind: "AWS::KMS::Key".into(),
+        kind: "AWS::KMS::Key",
     }];
 }
 

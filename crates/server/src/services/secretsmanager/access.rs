@@ -180,7 +180,7 @@ pub fn audit_secret(audit: &mut AuditInfo, s: &SecretRecord) {
     audit.resources = vec![AuditResource {
         arn: s.arn(),
         account_id: s.account.to_string(),
-        kind: "AWS::SecretsManager::Secret".into(),
+        kind: "AWS::SecretsManager::Secret",
     }];
 }
 

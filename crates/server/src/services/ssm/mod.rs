@@ -205,6 +205,6 @@ fn audit_param(call: &Call<'_>, audit: &mut AuditInfo, name: &str) {
     audit.resources.push(AuditResource {
         arn: arn(call, name),
         account_id: call.ctx.principal.account.to_string(),
-        kind: "AWS::SSM::Parameter".into(),
+        kind: "AWS::SSM::Parameter",
     });
 }

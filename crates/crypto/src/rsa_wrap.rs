@@ -177,7 +177,15 @@ mod tests {
             assert_eq!(ct.len(), 256);
             assert_eq!(private.decrypt(p, &ct).unwrap().as_slice(), dk);
             for q in ALL.into_iter().filter(|q| *q != p) {
-                assert_eq!(private.decrypt(q, &ct), Err(CryptoError::DecryptFailed));
+                let other = private.decrypt(q, &ct);
+                if q == RsaPadding::Pkcs1 {
+                    // PKCS#1 v1.5 has no integrity check: a random block passes its format
+                    // check about once in 100,000 tries (it starts 00 02 and holds a zero
+                    // separator), and then yields garbage. What must never come back is the key.
+                    assert!(other.is_err() || other.is_ok_and(|k| k.as_slice() != dk));
+                } else {
+                    assert_eq!(other, Err(CryptoError::DecryptFailed));
+                }
             }
             let mut bad = ct.clone();
             bad[100] ^= 1;

@@ -337,11 +337,10 @@ impl AuditEvent {
         self
     }
 
-    pub fn with_resource(mut self, arn: &str, account: AccountId, kind: &'static str) -> Self {
-        let account_id = account.to_string();
+    pub fn with_resource(mut self, arn: String, account: AccountId, kind: &'static str) -> Self {
         self.resources.push(Resource {
-            arn: arn.to_owned(),
-            account_id,
+            arn,
+            account_id: account.to_string(),
             kind: Cow::Borrowed(kind),
         });
         self
@@ -529,7 +528,7 @@ mod tests {
         )
         .with_request(json!({"keyId": "alias/a"}))
         .with_resource(
-            "arn:aws:kms:us-east-1:111122223333:key/k",
+            "arn:aws:kms:us-east-1:111122223333:key/k".to_owned(),
             account,
             "AWS::KMS::Key",
         );

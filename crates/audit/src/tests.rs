@@ -597,7 +597,7 @@ async fn lookup_fixture(dir: &Path) -> AuditLog {
             name,
             i.is_multiple_of(2),
         )
-        .with_resource(&arn, account, "AWS::KMS::Key");
+        .with_resource(arn.clone(), account, "AWS::KMS::Key");
         log.append(ev).await.unwrap();
     }
     let failed = AuditEvent::failed_authentication(&FailedAuthentication {

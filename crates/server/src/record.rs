@@ -103,9 +103,7 @@ fn with_info(mut event: AuditEvent, info: &mut AuditInfo) -> AuditEvent {
         event = event.with_response(r);
     }
     for r in std::mem::take(&mut info.resources) {
-        if let Ok(acct) = r.account_id.parse() {
-            event = event.with_resource(&r.arn, acct, r.kind);
-        }
+        event = event.with_resource(r.arn, r.account, r.kind);
     }
     if let Some(detail) = info.detail.take() {
         event = event.with_error_detail(detail);

@@ -9,7 +9,7 @@ pub mod errors;
 
 use crate::State;
 use crate::identity::KeyRecord;
-use coffer_types::RequestContext;
+use coffer_types::{AccountId, RequestContext};
 use coffer_wire::query::QueryRequest;
 use coffer_wire::{Protocol, WireError};
 use serde_json::Value;
@@ -33,7 +33,7 @@ pub enum Reply {
 #[derive(Debug, Clone)]
 pub struct AuditResource {
     pub arn: String,
-    pub account_id: String,
+    pub account: AccountId,
     /// The CloudTrail resource type, a constant such as `AWS::KMS::Key`.
     pub kind: &'static str,
 }

@@ -399,7 +399,7 @@ fn run(
             let r = identity::create_role(t, rec)?;
             audit.resources.push(AuditResource {
                 arn: r.arn(),
-                account_id: acct.to_string(),
+                account: acct,
                 kind: "AWS::IAM::Role",
             });
             xml(action_name, rid, |w| write_role(w, &r))
@@ -423,7 +423,7 @@ fn xml(action: &str, rid: &str, f: impl FnOnce(&mut XmlWriter)) -> Reply {
 fn user_resource(u: &UserRecord) -> AuditResource {
     AuditResource {
         arn: u.arn(),
-        account_id: u.account.to_string(),
+        account: u.account,
         kind: "AWS::IAM::User",
     }
 }

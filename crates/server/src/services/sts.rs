@@ -313,7 +313,7 @@ fn issue_session(
     let expiration = iso8601(expires);
     audit.resources.push(AuditResource {
         arn: role.arn(),
-        account_id: role.account.to_string(),
+        account: role.account,
         kind: "AWS::IAM::Role",
     });
     audit.response_elements = Some(json!({

@@ -55,7 +55,7 @@ pub struct KeyIdInput {
 pub fn audit_key(audit: &mut AuditInfo, key: &KeyRecord) {
     audit.resources = vec![AuditResource {
         arn: key.arn(),
-        account_id: key.account.to_string(),
+        account: key.account,
         kind: "AWS::KMS::Key",
     }];
 }

@@ -179,7 +179,7 @@ fn denied_message(call: &Call<'_>, action: &str, resource: &str, why: &str) -> S
 pub fn audit_secret(audit: &mut AuditInfo, s: &SecretRecord) {
     audit.resources = vec![AuditResource {
         arn: s.arn(),
-        account_id: s.account.to_string(),
+        account: s.account,
         kind: "AWS::SecretsManager::Secret",
     }];
 }

@@ -11,7 +11,7 @@ use coffer_audit::AuditEvent;
 pub fn emit(state: &State, s: &SecretRecord, name: &str, error: Option<&str>) {
     const SERVICE: &str = "secretsmanager.amazonaws.com";
     let mut e = AuditEvent::service_event(SERVICE, name, &s.region, s.account, state.clock.now())
-        .with_resource(&s.arn(), s.account, "AWS::SecretsManager::Secret")
+        .with_resource(s.arn(), s.account, "AWS::SecretsManager::Secret")
         .with_response(serde_json::json!({"secretId": s.arn()}));
     e.request_id = uuid::Uuid::new_v4().to_string();
     if let Some(m) = error {

@@ -204,7 +204,7 @@ fn arn(call: &Call<'_>, name: &str) -> String {
 fn audit_param(call: &Call<'_>, audit: &mut AuditInfo, name: &str) {
     audit.resources.push(AuditResource {
         arn: arn(call, name),
-        account_id: call.ctx.principal.account.to_string(),
+        account: call.ctx.principal.account,
         kind: "AWS::SSM::Parameter",
     });
 }

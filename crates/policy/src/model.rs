@@ -137,6 +137,21 @@ impl KeysUsed {
         }
     }
 
+    /// Whether some key of the family `prefix` (`kms:EncryptionContext:`) may be read, so
+    /// that a caller can skip naming each member of a family no policy reads.
+    pub fn wants_any_under(&self, prefix: &str) -> bool {
+        let p = prefix.as_bytes();
+        match self {
+            Self::None => false,
+            Self::Some(keys) => keys.iter().any(|k| {
+                k.as_bytes()
+                    .get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p))
+            }),
+            Self::All => true,
+        }
+    }
+
     /// Adds the keys another policy can read.
     pub fn merge(&mut self, other: KeysUsed) {
         match other {

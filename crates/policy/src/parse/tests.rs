@@ -283,6 +283,8 @@ fn keys_used_by_a_document() {
         KeysUsed::Some(vec!["kms:calleraccount".into(), "kms:viaservice".into()])
     );
     assert!(used.wants("kms:ViaService") && !used.wants("aws:SourceIp"));
+    assert!(used.wants_any_under("KMS:Via") && !used.wants_any_under("kms:EncryptionContext:"));
+    assert!(KeysUsed::All.wants_any_under("x:") && !KeysUsed::None.wants_any_under(""));
     // Keys are case-insensitive beyond ASCII too (tag keys may be any Unicode), as the
     // request's condition keys are.
     let tag = doc(json!({"Version": "2012-10-17", "Statement": [

@@ -9,7 +9,7 @@
 use super::KmsError;
 use super::store::{self, AliasRecord, GrantRecord, KeyRecord, KeyRef};
 use crate::api::Call;
-use crate::authz::{self, Ask, AuthzError, ResourcePolicy};
+use crate::authz::{self, Ask, AuthzError, Conditions, ResourcePolicy};
 use crate::record_cache::RecordCache;
 use coffer_kms::context::EncryptionContext;
 use coffer_kms::messages;
@@ -233,12 +233,7 @@ fn kms_denied(call: &Call<'_>, action: &str, arn: &str) -> String {
 }
 
 /// The KMS condition keys of a request, those that `used` (the policies in play) can read.
-fn condition_keys(
-    call: &Call<'_>,
-    r: &Resolved,
-    req: &Request<'_>,
-    used: &KeysUsed,
-) -> Vec<(String, Vec<String>)> {
+fn condition_keys(call: &Call<'_>, r: &Resolved, req: &Request<'_>, used: &KeysUsed) -> Conditions {
     let key = &r.key;
     let mut c = Vec::new();
     let mut put = |name: &str, value: &dyn Fn() -> Vec<String>| {
@@ -261,12 +256,18 @@ fn condition_keys(
     if let Some(alias) = r.named.alias_name() {
         put("kms:RequestAlias", &|| vec![alias.to_owned()]);
     }
-    for (k, v) in &key.tags {
-        put(&format!("aws:ResourceTag/{k}"), &|| vec![v.clone()]);
+    // A key named after each tag or context entry is formatted only if some policy reads
+    // that family: the AWS-managed keys' policies read kms:ViaService and kms:CallerAccount.
+    if used.wants_any_under("aws:ResourceTag/") {
+        for (k, v) in &key.tags {
+            put(&format!("aws:ResourceTag/{k}"), &|| vec![v.clone()]);
+        }
     }
     if let Some(ctx) = req.context {
-        for (k, v) in ctx {
-            put(&format!("kms:EncryptionContext:{k}"), &|| vec![v.clone()]);
+        if used.wants_any_under("kms:EncryptionContext:") {
+            for (k, v) in ctx {
+                put(&format!("kms:EncryptionContext:{k}"), &|| vec![v.clone()]);
+            }
         }
         put("kms:EncryptionContextKeys", &|| {
             ctx.keys().cloned().collect()

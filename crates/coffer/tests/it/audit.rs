@@ -153,22 +153,12 @@ async fn lookup_events_returns_every_call_refused_ones_included() {
 /// refused is in the audit record's `additionalEventData.errorDetail`, and only there.
 #[tokio::test]
 async fn a_refused_ciphertexts_reason_is_audited_not_answered() {
-    use aws_sdk_kms::primitives::Blob;
+    use crate::kms_matrix::{PLAINTEXT, encrypt};
     let s = TestServer::start();
     let kms = s.kms(&s.admin);
     let key = kms.create_key().send().await.unwrap();
     let key_id = key.key_metadata().unwrap().key_id();
-    let blob = kms
-        .encrypt()
-        .key_id(key_id)
-        .plaintext(Blob::new(b"attack at dawn".to_vec()))
-        .encryption_context("purpose", "test")
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob()
-        .unwrap()
-        .clone();
+    let blob = encrypt(&kms, key_id, &[("purpose", "test")]).await;
     let e = kms
         .decrypt()
         .ciphertext_blob(blob.clone())
@@ -198,7 +188,8 @@ async fn a_refused_ciphertexts_reason_is_audited_not_answered() {
         .as_str()
         .expect("errorDetail recorded");
     assert!(!detail.is_empty());
-    assert!(!detail.contains("attack at dawn"), "{detail}");
+    let plaintext = std::str::from_utf8(PLAINTEXT).unwrap();
+    assert!(!detail.contains(plaintext), "{detail}");
     let served = decrypts.iter().find(|r| r["errorCode"].is_null()).unwrap();
     assert!(served.get("additionalEventData").is_none(), "{served}");
 }

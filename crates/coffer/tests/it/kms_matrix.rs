@@ -92,11 +92,15 @@ async fn arn(kms: &Client, id: &str) -> String {
     metadata(kms, id).await.arn().unwrap().to_owned()
 }
 
-async fn encrypt(kms: &Client, id: &str, ctx: &[(&str, &str)]) -> Blob {
+/// What [`encrypt`] encrypts.
+pub(crate) const PLAINTEXT: &[u8] = b"matrix";
+
+/// Encrypts [`PLAINTEXT`] under `id` with the context `ctx`.
+pub(crate) async fn encrypt(kms: &Client, id: &str, ctx: &[(&str, &str)]) -> Blob {
     let mut req = kms
         .encrypt()
         .key_id(id)
-        .plaintext(Blob::new(b"matrix".to_vec()));
+        .plaintext(Blob::new(PLAINTEXT.to_vec()));
     for (k, v) in ctx {
         req = req.encryption_context(*k, *v);
     }
@@ -428,6 +432,18 @@ async fn ed25519_message_types() {
     );
     assert_eq!(
         sign(&kms, &id, &S::Ed25519PhSha512, MessageType::Raw, &msg).await,
+        Err("ValidationException".into())
+    );
+    // A DIGEST must be exactly SHA-512's 64 bytes.
+    assert_eq!(
+        sign(
+            &kms,
+            &id,
+            &S::Ed25519PhSha512,
+            MessageType::Digest,
+            &digest[..32]
+        )
+        .await,
         Err("ValidationException".into())
     );
     // Ed25519ph over the SHA-512 digest: deterministic, verified by Verify and by

@@ -188,6 +188,13 @@ fn content_sha256_claim_must_match_body() {
         err.wire_error(Protocol::AwsJson11).code,
         "InvalidSignatureException"
     );
+    // A claim that is not visible ASCII is neither a hash nor a marker: refused as a
+    // mismatch before any signature is computed, even behind a STREAMING- prefix.
+    let mut p = p;
+    let odd = http::HeaderValue::from_bytes(b"STREAMING-\xe9").unwrap();
+    p.headers.insert("x-amz-content-sha256", odd);
+    let err = verify(&parsed, &p, &sha256_hex(b"abc"), SECRET, t0(), &opts).unwrap_err();
+    assert_eq!(err, SigV4Error::ContentSha256Mismatch);
 }
 
 #[test]

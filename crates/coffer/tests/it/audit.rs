@@ -159,20 +159,15 @@ async fn a_refused_ciphertexts_reason_is_audited_not_answered() {
     let key = kms.create_key().send().await.unwrap();
     let key_id = key.key_metadata().unwrap().key_id();
     let blob = encrypt(&kms, key_id, &[("purpose", "test")]).await;
-    let e = kms
-        .decrypt()
-        .ciphertext_blob(blob.clone())
-        .encryption_context("purpose", "other")
-        .send()
-        .await
-        .unwrap_err();
+    let decrypt = |purpose| {
+        kms.decrypt()
+            .ciphertext_blob(blob.clone())
+            .encryption_context("purpose", purpose)
+            .send()
+    };
+    let e = decrypt("other").await.unwrap_err();
     assert_eq!(code(&e), "InvalidCiphertextException");
-    kms.decrypt()
-        .ciphertext_blob(blob)
-        .encryption_context("purpose", "test")
-        .send()
-        .await
-        .unwrap();
+    decrypt("test").await.unwrap();
     let decrypts: Vec<serde_json::Value> =
         all_events(&s, Some((LookupAttributeKey::EventName, "Decrypt")))
             .await

@@ -403,22 +403,21 @@ async fn ed25519_message_types() {
         .unwrap()
         .as_ref()
         .to_vec();
+    // Verification outside the server, against GetPublicKey's key.
+    let verify_locally = |alg, mt, m: &[u8], sig: &[u8]| {
+        coffer_crypto::verify(AsymSpec::EccNistEd25519, &spki, alg, mt, m, sig).unwrap()
+    };
     let msg = b"pure ed25519".to_vec();
     let sig = sign(&kms, &id, &S::Ed25519Sha512, MessageType::Raw, &msg)
         .await
         .unwrap();
     assert_eq!(sig.len(), 64);
-    assert!(
-        coffer_crypto::verify(
-            AsymSpec::EccNistEd25519,
-            &spki,
-            coffer_crypto::SigningAlgorithm::Ed25519Sha512,
-            coffer_crypto::MessageType::Raw,
-            &msg,
-            &sig
-        )
-        .unwrap()
-    );
+    assert!(verify_locally(
+        coffer_crypto::SigningAlgorithm::Ed25519Sha512,
+        coffer_crypto::MessageType::Raw,
+        &msg,
+        &sig
+    ));
     assert_eq!(
         verify(&kms, &id, &S::Ed25519Sha512, MessageType::Raw, &msg, &sig).await,
         Ok(true)
@@ -457,17 +456,12 @@ async fn ed25519_message_types() {
         sign(&kms, &id, &S::Ed25519PhSha512, MessageType::Digest, &digest).await,
         Ok(ph.clone())
     );
-    assert!(
-        coffer_crypto::verify(
-            AsymSpec::EccNistEd25519,
-            &spki,
-            coffer_crypto::SigningAlgorithm::Ed25519PhSha512,
-            coffer_crypto::MessageType::Digest,
-            &digest,
-            &ph
-        )
-        .unwrap()
-    );
+    assert!(verify_locally(
+        coffer_crypto::SigningAlgorithm::Ed25519PhSha512,
+        coffer_crypto::MessageType::Digest,
+        &digest,
+        &ph
+    ));
     // Verify with ED25519_PH_SHA_512 over (digest, signature): only the right pair holds;
     // a failed check is KMSInvalidSignatureException, as AWS answers it.
     let other = digest_for(&S::Ed25519PhSha512, b"another message");

@@ -46,8 +46,10 @@
 //! and a truncated log no longer contains a head its digests vouch for.
 //!
 //! A crash can leave an unterminated final line (or zero-filled space) at the end of the
-//! newest segment or of the digest file: it was never acknowledged, and is cut off when the
-//! log is next opened.
+//! newest segment or of the digest file, and in the segment possibly whole records after
+//! zero-filled space (pages of one sync reach the disk in any order). From the first such
+//! line on nothing was acknowledged, and it is cut off when the log is next opened, unless
+//! a digest vouches for a record there: that is damage, which opening reports instead.
 
 mod error;
 mod event;

@@ -437,31 +437,58 @@ fn lock_dir(dir: &Path) -> Result<File, AuditError> {
 
 fn recover_torn_tails(dir: &Path) -> Result<u64, AuditError> {
     let segments = verify::list_segments(dir).map_err(|f| AuditError::Corrupt(Box::new(f)))?;
-    let mut removed = 0;
+    let digests = dir.join(DIGEST_FILE);
+    let mut removed = trim_torn_tail(&digests, |_| true)?;
     if let Some(last) = segments.last() {
-        removed += trim_torn_tail(&last.path)?;
+        let vouched = vouched_head(&digests)?;
+        // What stays must still hold every record a digest vouches for.
+        let keeps_vouched = |kept: &[u8]| {
+            let kept_head = Lines::new(kept)
+                .last()
+                .and_then(|l| format::peek_seq(l.bytes))
+                .unwrap_or(last.first_seq.saturating_sub(1));
+            kept_head >= vouched
+        };
+        removed += trim_torn_tail(&last.path, keeps_vouched)?;
     }
-    removed += trim_torn_tail(&dir.join(DIGEST_FILE))?;
     Ok(removed)
 }
 
+/// The newest record the digest file vouches for (0 with no digest). An unreadable last
+/// digest vouches for everything, so that recovery leaves the segment for `verify` to
+/// judge.
+fn vouched_head(digests: &Path) -> Result<u64, AuditError> {
+    let bytes = match std::fs::read(digests) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(AuditError::io("reading the digest file")(e)),
+    };
+    Ok(match Lines::new(&bytes).last() {
+        None => 0,
+        Some(l) => serde_json::from_slice::<Digest>(l.bytes).map_or(u64::MAX, |d| d.head_seq),
+    })
+}
+
 /// Cuts off what a crash can leave after the last synced write: an unterminated final
-/// line, and lines of zero bytes (space allocated but never written). Our lines never
-/// contain NUL, since JSON escapes control characters.
-fn trim_torn_tail(path: &Path) -> Result<u64, AuditError> {
+/// line, and lines holding zero bytes (space allocated but never written).
+///
+/// The cut is at the first such line, not after the last: a group's records span several
+/// pages, and a crash during its sync can leave a later page on disk and an earlier one
+/// unwritten, so whole records may follow a hole. Our lines never contain NUL (JSON
+/// escapes control characters), and a record is acknowledged only after a sync covering
+/// every byte before it, so nothing from the first such line on was acknowledged. A
+/// cut that `may_keep` refuses (given the bytes that would stay) is not made: a record a
+/// digest vouches for is damaged, not torn, and is left for verification to report.
+fn trim_torn_tail(path: &Path, may_keep: impl Fn(&[u8]) -> bool) -> Result<u64, AuditError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(AuditError::io("reading a log file")(e)),
     };
-    let lines: Vec<_> = Lines::new(&bytes).collect();
-    let keep = lines
-        .iter()
-        .rev()
-        .take_while(|l| !l.terminated || l.bytes.contains(&0))
-        .last()
+    let keep = Lines::new(&bytes)
+        .find(|l| !l.terminated || l.bytes.contains(&0))
         .map_or(bytes.len(), |l| l.offset);
-    if keep == bytes.len() {
+    if keep == bytes.len() || !may_keep(&bytes[..keep]) {
         return Ok(0);
     }
     let file = OpenOptions::new()

@@ -445,12 +445,45 @@ pub(crate) mod event_time {
     use time::{OffsetDateTime, UtcOffset};
 
     pub fn format(t: OffsetDateTime) -> Result<String, time::error::Format> {
+        match fixed(t) {
+            Some(buf) => Ok(buf.iter().map(|&b| char::from(b)).collect()),
+            None => general(t),
+        }
+    }
+
+    /// Any representable time, through `time`'s formatter.
+    pub(super) fn general(t: OffsetDateTime) -> Result<String, time::error::Format> {
         let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
         t.to_offset(UtcOffset::UTC).format(fmt)
     }
 
+    /// `YYYY-MM-DDThh:mm:ssZ` for years 0 to 9999 (every time coffer writes), digit by
+    /// digit on the stack: every record has one, and `time`'s general formatter costs
+    /// several times as much and allocates.
+    fn fixed(t: OffsetDateTime) -> Option<[u8; 20]> {
+        let t = t.to_offset(UtcOffset::UTC);
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let mut buf = *b"0000-00-00T00:00:00Z";
+        let digits = |buf: &mut [u8], mut n: u32| {
+            for b in buf.iter_mut().rev() {
+                *b = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        digits(&mut buf[0..4], year);
+        digits(&mut buf[5..7], u8::from(t.month()).into());
+        digits(&mut buf[8..10], t.day().into());
+        digits(&mut buf[11..13], t.hour().into());
+        digits(&mut buf[14..16], t.minute().into());
+        digits(&mut buf[17..19], t.second().into());
+        Some(buf)
+    }
+
     pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(*t).map_err(S::Error::custom)?)
+        match fixed(*t) {
+            Some(buf) => s.serialize_str(std::str::from_utf8(&buf).map_err(S::Error::custom)?),
+            None => s.serialize_str(&general(*t).map_err(S::Error::custom)?),
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
@@ -462,6 +495,30 @@ pub(crate) mod event_time {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The digit-by-digit event time agrees with `time`'s formatter, offsets included.
+        #[test]
+        fn event_time_matches_the_general_formatter(
+            secs in -62_167_132_800i64..253_402_214_400,
+            offset in -86_399i32..86_400,
+        ) {
+            let t = OffsetDateTime::from_unix_timestamp(secs)
+                .unwrap()
+                .to_offset(time::UtcOffset::from_whole_seconds(offset).unwrap());
+            proptest::prop_assert_eq!(
+                event_time::format(t).unwrap(),
+                event_time::general(t).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn event_time_before_year_0_falls_back_to_the_general_formatter() {
+        let t = OffsetDateTime::from_unix_timestamp(-62_167_219_201).unwrap();
+        assert_eq!(t.year(), -1);
+        assert_eq!(event_time::format(t).unwrap(), "-0001-12-31T23:59:59Z");
+    }
     use serde_json::json;
     use time::macros::datetime;
 

@@ -153,7 +153,17 @@ async fn serve(
         );
     }
     let resp = match outcome.result {
-        Ok(Reply::Json(v)) => ok(v.to_string().into_bytes(), "application/x-amz-json-1.1"),
+        // `to_vec` writes bytes straight into the buffer; `to_string` would go through
+        // `fmt::Display` and its per-fragment formatter calls.
+        Ok(Reply::Json(v)) => match serde_json::to_vec(&v) {
+            Ok(body) => ok(body, "application/x-amz-json-1.1"),
+            Err(_) => encode_error(
+                &crate::api::errors::internal(service.protocol()),
+                service.protocol(),
+                service.xml_namespace(),
+                &request_id,
+            ),
+        },
         Ok(Reply::Xml(x)) => ok(x, "text/xml"),
         Err(e) => encode_error(&e, service.protocol(), service.xml_namespace(), &request_id),
     };

@@ -66,7 +66,11 @@ impl Parsed {
 /// presigned query parameters.
 pub fn parse(req: &Parts) -> Result<Parsed, SigV4Error> {
     if let Some(value) = req.headers.get(http::header::AUTHORIZATION) {
-        let value = String::from_utf8_lossy(value.as_bytes());
+        // Almost always visible ASCII, which `to_str` checks faster than a UTF-8 decode.
+        let value = match value.to_str() {
+            Ok(v) => std::borrow::Cow::Borrowed(v),
+            Err(_) => String::from_utf8_lossy(value.as_bytes()),
+        };
         return parse_header(req, &value);
     }
     let params = query_params(req);

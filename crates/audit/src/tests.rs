@@ -280,13 +280,7 @@ async fn active_segment_runs_into_zeros_that_close_cuts_off() {
 
 #[tokio::test]
 async fn a_crash_inside_preallocated_space_loses_no_acknowledged_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path(), None, opts(1000, 64 << 20));
-    for i in 1..=4 {
-        log.append(event(i)).await.unwrap();
-    }
-    let crashed = crash_copy(dir.path());
-    log.close().await.unwrap();
+    let crashed = crashed_after(4).await;
 
     let log = open(crashed.path(), None, opts(1000, 64 << 20));
     assert_eq!(log.last_seq(), 4);
@@ -318,25 +312,26 @@ fn lose_record(dir: &Path, seq: usize) -> usize {
     start
 }
 
-/// Copies the log's files as a crash would leave them while it is open.
-fn crash_copy(dir: &Path) -> tempfile::TempDir {
+/// A log of `n` acknowledged records, as a crash would leave its files: copied while the
+/// log is still open.
+async fn crashed_after(n: u64) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), None, opts(1000, 64 << 20));
+    for i in 1..=n {
+        log.append(event(i)).await.unwrap();
+    }
     let crashed = tempfile::tempdir().unwrap();
-    for f in std::fs::read_dir(dir).unwrap() {
+    for f in std::fs::read_dir(dir.path()).unwrap() {
         let f = f.unwrap().path();
         std::fs::copy(&f, crashed.path().join(f.file_name().unwrap())).unwrap();
     }
+    log.close().await.unwrap();
     crashed
 }
 
 #[tokio::test]
 async fn a_hole_left_by_a_crash_mid_sync_is_cut_off_with_what_follows_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = open(dir.path(), None, opts(1000, 64 << 20));
-    for i in 1..=5 {
-        log.append(event(i)).await.unwrap();
-    }
-    let crashed = crash_copy(dir.path());
-    log.close().await.unwrap();
+    let crashed = crashed_after(5).await;
     let seg_len = std::fs::metadata(segments(crashed.path()).pop().unwrap())
         .unwrap()
         .len();

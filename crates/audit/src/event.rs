@@ -495,6 +495,8 @@ pub(crate) mod event_time {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
 
     proptest::proptest! {
         /// The digit-by-digit event time agrees with `time`'s formatter, offsets included.
@@ -519,8 +521,6 @@ mod tests {
         assert_eq!(t.year(), -1);
         assert_eq!(event_time::format(t).unwrap(), "-0001-12-31T23:59:59Z");
     }
-    use serde_json::json;
-    use time::macros::datetime;
 
     /// Request ids (the `x-amzn-RequestId` header, CloudTrail's `requestID`) and event ids
     /// are random UUIDs in AWS's form: version 4, RFC 4122 variant, lower-case hyphenated.

@@ -123,14 +123,7 @@ async fn serve(
     drop(body);
     let (mut outcome, caller) = match joined {
         Ok(v) => v,
-        Err(_) => {
-            return encode_error(
-                &crate::api::errors::internal(service.protocol()),
-                service.protocol(),
-                service.xml_namespace(),
-                &request_id,
-            );
-        }
+        Err(_) => return internal_error(service.as_ref(), &request_id),
     };
     let event = record::build(&state, service.as_ref(), &caller, &mut outcome, &request_id);
     let events = if outcome.audit.invoked.is_empty() {
@@ -145,24 +138,14 @@ async fn serve(
         // Fail closed: an action that cannot be recorded is not acknowledged.
         tracing::error!(error = %e, "audit append failed; refusing the request");
         state.metrics.audit_failure();
-        return encode_error(
-            &crate::api::errors::internal(service.protocol()),
-            service.protocol(),
-            service.xml_namespace(),
-            &request_id,
-        );
+        return internal_error(service.as_ref(), &request_id);
     }
     let resp = match outcome.result {
         // `to_vec` writes bytes straight into the buffer; `to_string` would go through
         // `fmt::Display` and its per-fragment formatter calls.
         Ok(Reply::Json(v)) => match serde_json::to_vec(&v) {
             Ok(body) => ok(body, "application/x-amz-json-1.1"),
-            Err(_) => encode_error(
-                &crate::api::errors::internal(service.protocol()),
-                service.protocol(),
-                service.xml_namespace(),
-                &request_id,
-            ),
+            Err(_) => internal_error(service.as_ref(), &request_id),
         },
         Ok(Reply::Xml(x)) => ok(x, "text/xml"),
         Err(e) => encode_error(&e, service.protocol(), service.xml_namespace(), &request_id),
@@ -174,6 +157,16 @@ async fn serve(
         started.elapsed(),
     );
     resp
+}
+
+/// A 500 in the service's protocol: the call cannot be answered or acknowledged.
+fn internal_error(service: &dyn Service, request_id: &str) -> Response<Body> {
+    encode_error(
+        &crate::api::errors::internal(service.protocol()),
+        service.protocol(),
+        service.xml_namespace(),
+        request_id,
+    )
 }
 
 fn ok(body: Vec<u8>, content_type: &'static str) -> Response<Body> {

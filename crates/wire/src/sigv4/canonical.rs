@@ -105,6 +105,16 @@ pub fn fold_headers<'a>(
     out
 }
 
+/// A header value as text. Values are almost always visible ASCII, which
+/// `HeaderValue::to_str` checks faster than a UTF-8 decode; any other bytes are decoded
+/// lossily, as a signer that saw them as text would have.
+pub(crate) fn header_text(v: &http::HeaderValue) -> std::borrow::Cow<'_, str> {
+    match v.to_str() {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(v.as_bytes()),
+    }
+}
+
 /// Everything the canonical request is built from. Header names are owned (`String`) where
 /// a signer builds them and borrowed (`&str`) where a verifier reads them from the request.
 pub struct CanonicalParts<'a, N: AsRef<str> = String> {

@@ -1,7 +1,7 @@
 //! Step one of verification: pull the claimed identity and signature out of a request,
 //! without any secret, so the server can look the secret up by access key id.
 
-use super::canonical::{ALGORITHM, parse_amz_date};
+use super::canonical::{ALGORITHM, header_text, parse_amz_date};
 use super::error::SigV4Error;
 use http::request::Parts;
 use std::ops::Range;
@@ -66,12 +66,7 @@ impl Parsed {
 /// presigned query parameters.
 pub fn parse(req: &Parts) -> Result<Parsed, SigV4Error> {
     if let Some(value) = req.headers.get(http::header::AUTHORIZATION) {
-        // Almost always visible ASCII, which `to_str` checks faster than a UTF-8 decode.
-        let value = match value.to_str() {
-            Ok(v) => std::borrow::Cow::Borrowed(v),
-            Err(_) => String::from_utf8_lossy(value.as_bytes()),
-        };
-        return parse_header(req, &value);
+        return parse_header(req, &header_text(value));
     }
     let params = query_params(req);
     let presigned = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature"];
@@ -93,7 +88,7 @@ fn query_params(req: &Parts) -> Vec<(String, String)> {
 fn header_str(req: &Parts, name: &str) -> Option<String> {
     req.headers
         .get(name)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+        .map(|v| header_text(v).trim().to_owned())
 }
 
 struct Fields {

@@ -1,8 +1,8 @@
 //! Step two of verification: recompute the signature with the secret the server looked up.
 
 use super::canonical::{
-    CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, push_canonical_header_value,
-    signature_with_key, signing_key, string_to_sign,
+    CanonicalParts, UNSIGNED_PAYLOAD, amz_date, canonical_request, header_text,
+    push_canonical_header_value, signature_with_key, signing_key, string_to_sign,
 };
 use super::error::SigV4Error;
 use super::parse::Parsed;
@@ -220,7 +220,7 @@ fn signed_header_values<'a>(parsed: &'a Parsed, parts: &Parts) -> Vec<(&'a str, 
             if i > 0 {
                 value.push(',');
             }
-            push_canonical_header_value(&mut value, &String::from_utf8_lossy(v.as_bytes()));
+            push_canonical_header_value(&mut value, &header_text(v));
         }
         // Parsing lower-cased the names; one named twice folds into one entry.
         match out.iter_mut().find(|(n, _)| *n == name) {

@@ -2,8 +2,8 @@
 //!
 //! Everything here is a thin, typed wrapper over aws-lc-rs (plus two crates for what
 //! aws-lc-rs does not offer: RustCrypto's `argon2` for passphrase stretching, and
-//! `ed25519-dalek` for Ed25519ph signatures). No primitive is implemented here. Key material lives in [`SecretKey`] or `Zeroizing` buffers, which
-//! zeroize on drop.
+//! `ed25519-dalek` for Ed25519ph signatures). No primitive is implemented here. Key
+//! material lives in [`SecretKey`] or `Zeroizing` buffers, which zeroize on drop.
 //!
 //! Beyond AES-GCM sealing, the modules cover what AWS KMS needs: asymmetric key specs
 //! ([`AsymSpec`]), signatures ([`sign`], [`verify`]), RSA-OAEP, ECDH, HMAC and the

@@ -9,6 +9,7 @@ use coffer_types::{AccountId, SharedClock};
 use serde::Deserialize;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::num::NonZeroU64;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -44,6 +45,23 @@ pub const PREALLOCATE_BYTES: u64 = 1 << 20;
 /// Written 1 MiB at a time, the zeros cost the server more CPU than the syncs they spared.
 const ZERO_CHUNK: usize = 16 << 10;
 static ZEROS: [u8; ZERO_CHUNK] = [0; ZERO_CHUNK];
+
+/// Synced records leave the page cache this many bytes at a time.
+///
+/// The log is written once and read rarely (lookups, verification at open), so a page of
+/// records is of no further use in memory once it is on disk; left there, the cache grows
+/// by every byte the log writes (70-90 MB/s at full load), pushing out pages that are read,
+/// and every new page of the log is memory the kernel must find afresh. Handed back at
+/// once, the pages are reused for the next records. Measured on these VMs, GetSecretValue
+/// (two records of about 1.1 KB per call) at concurrency 64: 41,800-42,800 req/s and
+/// 27 us of server CPU per call with this, against 34,200-36,800 req/s and 30-31 us
+/// without, in alternating runs.
+pub const DROP_CACHE_BYTES: u64 = 256 << 10;
+
+/// A batch buffer of up to this capacity is kept for the next group commit. A fresh
+/// buffer for every group was fresh memory for every group: page faults, and on these
+/// VMs huge pages zeroed each time, in the writer between two syncs.
+const KEEP_BUFFER_BYTES: usize = 1 << 20;
 
 /// Tuning for [`AuditLog::open_with`].
 #[derive(Debug, Clone)]
@@ -527,6 +545,11 @@ struct Writer {
     /// The active segment's length on disk, `seg_size` plus written zeros (see
     /// [`PREALLOCATE_BYTES`]).
     seg_alloc: u64,
+    /// The active segment's bytes before this offset have left the page cache (see
+    /// [`DROP_CACHE_BYTES`]).
+    cached_from: u64,
+    /// The last group's buffer, kept for the next (see [`KEEP_BUFFER_BYTES`]).
+    buf: Vec<u8>,
     digests: File,
     next_seq: u64,
     head: [u8; 32],
@@ -575,6 +598,8 @@ impl Writer {
             seg_index,
             seg_size,
             seg_alloc: seg_size,
+            cached_from: 0,
+            buf: Vec::new(),
             digests,
             next_seq,
             head: scan.head.1,
@@ -667,7 +692,8 @@ impl Writer {
     }
 
     fn write_batch(&mut self, batch: &[Pending]) -> Result<Vec<IndexEntry>, AuditError> {
-        let mut buf = Vec::with_capacity(
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.reserve(
             batch
                 .iter()
                 .map(|p| record_len(self.next_seq, p.event_json.len()))
@@ -696,6 +722,9 @@ impl Writer {
             self.next_seq += 1;
         }
         self.flush(&mut buf)?;
+        if buf.capacity() <= KEEP_BUFFER_BYTES {
+            self.buf = buf;
+        }
         if self.next_seq - 1 - self.digest_head >= self.digest_every {
             self.write_digest()?;
         }
@@ -716,7 +745,22 @@ impl Writer {
         self.sync_segment()?;
         self.seg_size = end;
         buf.clear();
+        self.uncache(end - end % DROP_CACHE_BYTES);
         Ok(())
+    }
+
+    /// Drops the active segment's pages before `upto` (synced records) from the page
+    /// cache. Whole chunks behind the records' end only: the page holding that end and the
+    /// zeros ahead stay, or the next write into them would first read them from disk.
+    fn uncache(&mut self, upto: u64) {
+        if upto > self.cached_from {
+            drop_cache(
+                &self.seg,
+                self.cached_from,
+                NonZeroU64::new(upto - self.cached_from),
+            );
+            self.cached_from = upto;
+        }
     }
 
     /// Writes zeros from the segment's end to past `end`: up to the next multiple of
@@ -765,6 +809,8 @@ impl Writer {
 
     fn rotate(&mut self) -> Result<(), AuditError> {
         self.trim_preallocated()?;
+        // Synced by the trim (or the flush before it): all of it may go.
+        drop_cache(&self.seg, self.cached_from, None);
         let name = format::segment_name(self.next_seq);
         let path = self.dir.join(&name);
         self.seg = OpenOptions::new()
@@ -776,6 +822,7 @@ impl Writer {
         self.seg_name = name;
         self.seg_size = 0;
         self.seg_alloc = 0;
+        self.cached_from = 0;
         self.seg_index += 1;
         write_index(&self.shared).segments.push(path);
         Ok(())
@@ -821,6 +868,17 @@ impl Writer {
         }
     }
 }
+
+/// Tells the kernel that `len` bytes of `file` from `offset` (to its end with `None`)
+/// will not be read soon; clean pages there leave the page cache. Only advice: a refusal
+/// changes nothing the log relies on, so it is not an error.
+#[cfg(target_os = "linux")]
+fn drop_cache(file: &File, offset: u64, len: Option<NonZeroU64>) {
+    let _ = rustix::fs::fadvise(file, offset, len, rustix::fs::Advice::DontNeed);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn drop_cache(_file: &File, _offset: u64, _len: Option<NonZeroU64>) {}
 
 fn write_index(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, Index> {
     shared.index.write().unwrap_or_else(|p| p.into_inner())

@@ -70,7 +70,8 @@ pub struct AuditOptions {
     pub segment_max_bytes: u64,
     /// A signed digest is written at least every this many records.
     pub digest_every: u64,
-    /// The most records one group commit writes with a single sync.
+    /// A group commit takes no further appends once it holds this many records (one
+    /// caller's records are never split across groups).
     pub max_batch: usize,
     /// While records announced by [`AuditLog::underway`] are still to come, the writer
     /// waits up to this long after the first record of a group before taking the group,
@@ -174,12 +175,19 @@ enum Msg {
 /// Where the outcome of a close is reported.
 type Closer = oneshot::Sender<Result<(), AuditError>>;
 
+/// One caller's records: written in order, next to each other, and acknowledged with one
+/// answer (a call and the calls a service made on its behalf share one wake-up).
 struct Pending {
+    records: Vec<Record>,
+    /// Told the sequence number of the last record once all of them are durable.
+    reply: oneshot::Sender<Result<u64, AuditError>>,
+}
+
+struct Record {
     /// Serialized by the appending task, so the single writer only links and hashes.
     event_json: Vec<u8>,
     time: i64,
     account: Option<AccountId>,
-    reply: oneshot::Sender<Result<u64, AuditError>>,
 }
 
 /// An open audit log. Appends are durable when they return; lookups see only durable
@@ -283,11 +291,7 @@ impl AuditLog {
     }
 
     /// Redacts and serializes `event` for the writer.
-    fn pending(
-        &self,
-        mut event: AuditEvent,
-    ) -> Result<(Pending, oneshot::Receiver<Result<u64, AuditError>>), AuditError> {
-        self.check_usable()?;
+    fn record(&self, mut event: AuditEvent) -> Result<Record, AuditError> {
         redact_event(&mut event, &self.redact_fields);
         // Room for a typical record, so serializing rarely regrows the buffer; kept under
         // 1 KiB because glibc's malloc consolidates its free lists on every larger request.
@@ -296,22 +300,31 @@ impl AuditLog {
         if event_json.len() > MAX_EVENT_BYTES {
             return Err(AuditError::EventTooLarge(event_json.len()));
         }
-        let (reply, rx) = oneshot::channel();
-        let time = event.event_time.unix_timestamp();
-        let pending = Pending {
+        Ok(Record {
             event_json,
-            time,
+            time: event.event_time.unix_timestamp(),
             account: event.recipient_account_id,
-            reply,
-        };
-        Ok((pending, rx))
+        })
     }
 
-    /// Appends several events, in order, sharing one sync; returns the sequence number
-    /// of the last. Used for a call and the calls a service made on its behalf.
+    /// Appends several events, in order and next to each other, sharing one sync; returns
+    /// the sequence number of the last (0 for none). Used for a call and the calls a
+    /// service made on its behalf.
     pub async fn append_all(&self, events: Vec<AuditEvent>) -> Result<u64, AuditError> {
-        let replies = self.queue(events).await?;
-        self.durable(replies).await
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.check_usable()?;
+        let records = events
+            .into_iter()
+            .map(|e| self.record(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Append(Pending { records, reply }))
+            .await
+            .map_err(|_| self.gone())?;
+        rx.await.map_err(|_| self.gone())?
     }
 
     /// [`AuditLog::append_all`] for the caller that announced these records. The
@@ -326,35 +339,6 @@ impl AuditLog {
     ) -> Result<u64, AuditError> {
         drop(underway);
         self.append_all(events).await
-    }
-
-    /// Hands `events` to the writer, in order.
-    async fn queue(
-        &self,
-        events: Vec<AuditEvent>,
-    ) -> Result<Vec<oneshot::Receiver<Result<u64, AuditError>>>, AuditError> {
-        let mut replies = Vec::with_capacity(events.len());
-        for event in events {
-            let (pending, rx) = self.pending(event)?;
-            self.tx
-                .send(Msg::Append(pending))
-                .await
-                .map_err(|_| self.gone())?;
-            replies.push(rx);
-        }
-        Ok(replies)
-    }
-
-    /// Waits for the writer's answers; the sequence number of the last record.
-    async fn durable(
-        &self,
-        replies: Vec<oneshot::Receiver<Result<u64, AuditError>>>,
-    ) -> Result<u64, AuditError> {
-        let mut last = 0;
-        for rx in replies {
-            last = rx.await.map_err(|_| self.gone())??;
-        }
-        Ok(last)
     }
 
     /// Finishes queued appends, writes a final digest, releases the directory and waits
@@ -654,13 +638,17 @@ impl Writer {
     /// Everything already queued, up to a batch: this is the group in group commit.
     fn drain(&self, first: Msg, rx: &mut mpsc::Receiver<Msg>) -> (Vec<Pending>, Option<Closer>) {
         let mut batch = Vec::new();
+        let mut records = 0;
         let mut next = Some(first);
         while let Some(msg) = next {
             match msg {
-                Msg::Append(p) => batch.push(p),
+                Msg::Append(p) => {
+                    records += p.records.len();
+                    batch.push(p);
+                }
                 Msg::Close(reply) => return (batch, Some(reply)),
             }
-            next = if batch.len() < self.max_batch {
+            next = if records < self.max_batch {
                 rx.try_recv().ok()
             } else {
                 None
@@ -676,8 +664,10 @@ impl Writer {
         match self.write_batch(&batch) {
             Ok(entries) => {
                 write_index(&self.shared).entries.extend(entries);
-                for (seq, p) in (first_seq..).zip(batch) {
-                    let _ = p.reply.send(Ok(seq));
+                let mut next = first_seq;
+                for p in batch {
+                    next += p.records.len() as u64;
+                    let _ = p.reply.send(Ok(next - 1));
                 }
                 Ok(())
             }
@@ -692,15 +682,15 @@ impl Writer {
     }
 
     fn write_batch(&mut self, batch: &[Pending]) -> Result<Vec<IndexEntry>, AuditError> {
+        let records = || batch.iter().flat_map(|p| &p.records);
         let mut buf = std::mem::take(&mut self.buf);
         buf.reserve(
-            batch
-                .iter()
-                .map(|p| record_len(self.next_seq, p.event_json.len()))
+            records()
+                .map(|r| record_len(self.next_seq, r.event_json.len()))
                 .sum(),
         );
-        let mut entries = Vec::with_capacity(batch.len());
-        for p in batch {
+        let mut entries = Vec::with_capacity(records().count());
+        for p in records() {
             let line_len = record_len(self.next_seq, p.event_json.len());
             let size = self.seg_size + buf.len() as u64;
             if size > 0 && size + line_len as u64 > self.segment_max {

@@ -214,6 +214,45 @@ async fn concurrent_appends_are_durable_batched_and_chained() {
     assert!(report.segments > 1, "1 MiB segments should have rotated");
 }
 
+/// A call's own record and those of the calls made on its behalf are one append: they
+/// land next to each other, however many callers write at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_callers_records_are_adjacent() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(open(dir.path(), None, AuditOptions::default()));
+    let mut set = tokio::task::JoinSet::new();
+    for c in 0..64u64 {
+        let log = Arc::clone(&log);
+        set.spawn(async move {
+            let events = (0..3).map(|i| event(c * 3 + i)).collect();
+            (c, log.append_all(events).await.unwrap())
+        });
+    }
+    let mut last_seqs = Vec::new();
+    while let Some(r) = set.join_next().await {
+        last_seqs.push(r.unwrap());
+    }
+    log.close().await.unwrap();
+    let key_ids: Vec<String> = segments(dir.path())
+        .iter()
+        .flat_map(|p| lines(p))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_slice(&l).unwrap();
+            v["event"]["requestParameters"]["keyId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(key_ids.len(), 64 * 3);
+    for (c, last) in last_seqs {
+        let last = usize::try_from(last).unwrap();
+        let got = &key_ids[last - 3..last];
+        let want: Vec<String> = (0..3).map(|i| format!("key-{}", c * 3 + i)).collect();
+        assert_eq!(got, want.as_slice(), "caller {c}'s records, ending at seq {last}");
+    }
+}
+
 #[tokio::test]
 async fn torn_tail_is_reported_then_cut_off_at_open() {
     let dir = tempfile::tempdir().unwrap();

@@ -690,8 +690,8 @@ impl Writer {
                 .sum(),
         );
         let mut entries = Vec::with_capacity(records().count());
-        for p in records() {
-            let line_len = record_len(self.next_seq, p.event_json.len());
+        for r in records() {
+            let line_len = record_len(self.next_seq, r.event_json.len());
             let size = self.seg_size + buf.len() as u64;
             if size > 0 && size + line_len as u64 > self.segment_max {
                 self.flush(&mut buf)?;
@@ -705,10 +705,10 @@ impl Writer {
                 segment: self.seg_index,
                 len,
                 offset,
-                time: p.time,
-                account: p.account,
+                time: r.time,
+                account: r.account,
             });
-            self.head = append_record(&mut buf, self.next_seq, &self.head, &p.event_json);
+            self.head = append_record(&mut buf, self.next_seq, &self.head, &r.event_json);
             self.next_seq += 1;
         }
         self.flush(&mut buf)?;

@@ -249,7 +249,11 @@ async fn one_callers_records_are_adjacent() {
         let last = usize::try_from(last).unwrap();
         let got = &key_ids[last - 3..last];
         let want: Vec<String> = (0..3).map(|i| format!("key-{}", c * 3 + i)).collect();
-        assert_eq!(got, want.as_slice(), "caller {c}'s records, ending at seq {last}");
+        assert_eq!(
+            got,
+            want.as_slice(),
+            "caller {c}'s records, ending at seq {last}"
+        );
     }
 }
 

@@ -6,7 +6,7 @@ use crate::model::{
     Statement, Version,
 };
 use crate::pattern::{Pattern, Unresolved};
-use coffer_types::{AccountId, Arn, Principal, PrincipalKind};
+use coffer_types::{AccountId, ArnParts, Principal, PrincipalKind};
 
 /// How an `Allow` reached the caller. Ordered: a direct grant is stronger than delegation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -156,7 +156,8 @@ fn named_account(entry: &str) -> Option<AccountId> {
     if let Ok(a) = entry.parse() {
         return Some(a);
     }
-    let arn: Arn = entry.parse().ok()?;
+    // Borrowed: this runs for every `Principal` entry of every statement evaluated.
+    let arn = ArnParts::parse(entry).ok()?;
     let is_root = arn.service == "iam" && arn.resource == "root";
     is_root.then(|| arn.account.parse().ok()).flatten()
 }

@@ -8,7 +8,7 @@ mod ids;
 mod principal;
 mod random;
 
-pub use arn::{Arn, ArnError};
+pub use arn::{Arn, ArnError, ArnParts};
 pub use clock::{AdjustableClock, Clock, ManualClock, SharedClock, SystemClock};
 pub use ids::{AccountId, AccountIdError, Region, RegionError};
 pub use principal::{Principal, PrincipalKind, RequestContext};

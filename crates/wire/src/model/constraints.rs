@@ -36,9 +36,10 @@ pub(super) fn collect(
     let mut walk = Walk {
         model,
         entries: Vec::new(),
+        path: String::new(),
     };
     if let Kind::Structure(members) = &model.shape(shape).kind {
-        walk.structure(members, input, "", false)?;
+        walk.structure(members, input, false)?;
     }
     Ok(walk.entries)
 }
@@ -58,12 +59,15 @@ pub(super) fn message(entries: &[String]) -> Option<String> {
 struct Walk<'m> {
     model: &'m ServiceModel,
     entries: Vec<String>,
+    /// The path of the value being checked (`tags.1.member.tagKey`): one buffer, extended
+    /// on the way down and cut back on the way up, because almost every input is valid and
+    /// a path of its own per member was most of validation's allocations.
+    path: String,
 }
 
-/// Where a value sits and whether its rendering must be withheld.
+/// Whether a value's rendering must be withheld (its path is [`Walk::path`]).
 #[derive(Clone, Copy)]
-struct At<'p> {
-    path: &'p str,
+struct At {
     redact: bool,
 }
 
@@ -84,7 +88,7 @@ impl Walk<'_> {
         };
         self.entries.push(format!(
             "Value{shown} at '{}' failed to satisfy constraint: {constraint}",
-            at.path
+            self.path
         ));
     }
 
@@ -92,25 +96,41 @@ impl Walk<'_> {
         &mut self,
         members: &[Member],
         fields: &Map<String, Value>,
-        path: &str,
         redact: bool,
     ) -> Result<(), PatternError> {
         for member in members {
             if self.full() {
                 break;
             }
-            let path = join(path, &member.path_name);
             let at = At {
-                path: &path,
                 redact: redact || self.model.shape(member.shape).redact,
             };
-            match fields.get(&member.name).filter(|v| !v.is_null()) {
-                Some(value) => self.value(member.shape, value, at, true)?,
-                None if member.required => self.report(at, None, "Member must not be null"),
-                None => {}
-            }
+            let parent = self.descend(format_args!("{}", member.path_name));
+            let checked = match fields.get(&member.name).filter(|v| !v.is_null()) {
+                Some(value) => self.value(member.shape, value, at, true),
+                None if member.required => {
+                    self.report(at, None, "Member must not be null");
+                    Ok(())
+                }
+                None => Ok(()),
+            };
+            self.path.truncate(parent);
+            checked?;
         }
         Ok(())
+    }
+
+    /// Extends the path by one segment (after a `.` unless at the top); returns the
+    /// parent's length, to truncate back to.
+    fn descend(&mut self, segment: std::fmt::Arguments) -> usize {
+        use std::fmt::Write;
+        let parent = self.path.len();
+        if parent > 0 {
+            self.path.push('.');
+        }
+        // Writing into a String cannot fail.
+        let _ = self.path.write_fmt(segment);
+        parent
     }
 
     /// Checks `value` against `shape`. `own` is false for list elements and map values,
@@ -125,7 +145,6 @@ impl Walk<'_> {
         let target = self.model.shape(shape);
         let at = At {
             redact: at.redact || target.redact,
-            ..at
         };
         if own {
             for constraint in self.violations(shape, value)? {
@@ -135,7 +154,7 @@ impl Walk<'_> {
         }
         match (&target.kind, value) {
             (Kind::Structure(members), Value::Object(fields)) => {
-                self.structure(members, fields, at.path, at.redact)
+                self.structure(members, fields, at.redact)
             }
             (Kind::List { member, .. }, Value::Array(items)) => {
                 self.list((shape, value), *member, items, at)
@@ -167,8 +186,10 @@ impl Walk<'_> {
             return Ok(());
         }
         for (i, item) in items.iter().enumerate().filter(|(_, v)| !v.is_null()) {
-            let path = format!("{}.{}.member", at.path, i + 1);
-            self.value(member, item, At { path: &path, ..at }, false)?;
+            let parent = self.descend(format_args!("{}.member", i + 1));
+            let checked = self.value(member, item, at, false);
+            self.path.truncate(parent);
+            checked?;
         }
         Ok(())
     }
@@ -198,8 +219,10 @@ impl Walk<'_> {
         }
         for name in java_map_keys(entries) {
             if let Some(item) = entries.get(name).filter(|v| !v.is_null()) {
-                let path = format!("{}.{name}.member", at.path);
-                self.value(value, item, At { path: &path, ..at }, false)?;
+                let parent = self.descend(format_args!("{name}.member"));
+                let checked = self.value(value, item, at, false);
+                self.path.truncate(parent);
+                checked?;
             }
         }
         Ok(())
@@ -339,14 +362,6 @@ impl super::Shape {
             self.kind,
             Kind::Structure(_) | Kind::List { .. } | Kind::Map { .. }
         )
-    }
-}
-
-fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{parent}.{name}")
     }
 }
 

@@ -224,6 +224,47 @@ fn nested_list_members_have_indexed_paths() {
     );
 }
 
+/// Map values and nested structures extend the path as AWS prints it: a map entry is
+/// `<map>.<key>.member`, a structure member is `<parent>.<member>`.
+#[test]
+fn map_values_and_nested_structures_have_keyed_paths() {
+    let model = ServiceModel::from_json(
+        r#"{"service": "demo", "apiVersion": "2020-01-02", "operations": {"Op": "In"},
+         "shapes": {
+          "In": {"type": "structure", "members": {"Items": "ItemMap", "Outer": "Outer"}},
+          "ItemMap": {"type": "map", "key": "Key", "value": "Item"},
+          "Key": {"type": "string"},
+          "Item": {"type": "structure", "required": ["X"], "members": {"X": "Short"}},
+          "Outer": {"type": "structure", "members": {"Inner": "Inner"}},
+          "Inner": {"type": "structure", "members": {"Y": "Short"}},
+          "Short": {"type": "string", "max": 2}
+         }}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        error(
+            &model,
+            "Op",
+            json!({"Items": {"a": {"X": "toolong"}, "b": {}}}),
+            "ValidationException"
+        ),
+        "2 validation errors detected: \
+         Value 'toolong' at 'items.a.member.x' failed to satisfy constraint: Member must have length less than or equal to 2; \
+         Value null at 'items.b.member.x' failed to satisfy constraint: Member must not be null"
+    );
+    assert_eq!(
+        error(
+            &model,
+            "Op",
+            json!({"Outer": {"Inner": {"Y": "toolong"}}}),
+            "ValidationException"
+        ),
+        one(
+            "Value 'toolong' at 'outer.inner.y' failed to satisfy constraint: Member must have length less than or equal to 2"
+        )
+    );
+}
+
 #[test]
 fn list_length_comes_before_its_elements() {
     assert_eq!(

@@ -15,6 +15,7 @@ use super::{KMS_PROVIDER_ID, Keyring, data_key};
 use crate::context::EncryptionContext;
 use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use crate::{Error, Result};
+use coffer_types::ArnParts;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
@@ -87,27 +88,17 @@ pub struct KmsKeyArn {
 
 impl KmsKeyArn {
     pub fn parse(s: &str) -> Option<Self> {
-        let mut parts = s.splitn(6, ':');
-        let (arn, partition, service, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        let (resource_type, resource_id) = resource.split_once('/')?;
-        let ok = arn == "arn"
-            && !partition.is_empty()
-            && service == "kms"
-            && !region.is_empty()
-            && !account.is_empty()
+        let arn = ArnParts::parse(s).ok()?;
+        let (resource_type, resource_id) = arn.resource.split_once('/')?;
+        let ok = arn.service == "kms"
+            && !arn.region.is_empty()
+            && !arn.account.is_empty()
             && matches!(resource_type, "key" | "alias")
             && !resource_id.is_empty();
         ok.then(|| Self {
-            partition: partition.into(),
-            region: region.into(),
-            account: account.into(),
+            partition: arn.partition.into(),
+            region: arn.region.into(),
+            account: arn.account.into(),
             resource_type: resource_type.into(),
             resource_id: resource_id.into(),
         })

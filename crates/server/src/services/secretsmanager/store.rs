@@ -12,7 +12,7 @@ use super::error::{SmError, not_found};
 use crate::record_cache::RecordCache;
 use crate::records;
 use coffer_storage::Txn;
-use coffer_types::AccountId;
+use coffer_types::{AccountId, ArnParts};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -239,29 +239,22 @@ pub struct SecretRef {
 
 /// Parses `SecretId`. `None` for an ARN of another service or a malformed one.
 pub fn parse_ref(s: &str, region: &str, account: AccountId) -> Option<SecretRef> {
-    let Some(rest) = s.strip_prefix("arn:") else {
+    if !s.starts_with("arn:") {
         return Some(SecretRef {
             region: region.to_owned(),
             account,
             text: s.to_owned(),
             is_arn: false,
         });
-    };
-    let mut parts = rest.splitn(5, ':');
-    let (_partition, service, r, acct, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if service != "secretsmanager" {
+    }
+    let arn = ArnParts::parse(s).ok()?;
+    if arn.service != "secretsmanager" {
         return None;
     }
-    let text = resource.strip_prefix("secret:")?;
+    let text = arn.resource.strip_prefix("secret:")?;
     Some(SecretRef {
-        region: r.to_owned(),
-        account: acct.parse().ok()?,
+        region: arn.region.to_owned(),
+        account: arn.account.parse().ok()?,
         text: text.to_owned(),
         is_arn: true,
     })
@@ -348,6 +341,15 @@ mod tests {
         assert_eq!(split_suffix("db/app-AbC123"), Some(("db/app", "AbC123")));
         assert_eq!(split_suffix("db/app"), None);
         assert!(parse_ref("arn:aws:kms:us-east-1:111122223333:key/x", "r", acct).is_none());
+        // An ARN without a partition is malformed, as `Arn` and the policy engine read it.
+        assert!(
+            parse_ref(
+                "arn::secretsmanager:us-east-1:111122223333:secret:x",
+                "r",
+                acct
+            )
+            .is_none()
+        );
         let s = new_suffix();
         assert_eq!(s.len(), 6);
         assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));

@@ -56,7 +56,7 @@ static ZEROS: [u8; ZERO_CHUNK] = [0; ZERO_CHUNK];
 /// (two records of about 1.1 KB per call) at concurrency 64: 41,800-42,800 req/s and
 /// 27 us of server CPU per call with this, against 34,200-36,800 req/s and 30-31 us
 /// without, in alternating runs.
-pub const DROP_CACHE_BYTES: u64 = 256 << 10;
+const DROP_CACHE_BYTES: u64 = 256 << 10;
 
 /// A batch buffer of up to this capacity is kept for the next group commit. A fresh
 /// buffer for every group was fresh memory for every group: page faults, and on these

@@ -105,24 +105,26 @@ impl Walk<'_> {
             let at = At {
                 redact: redact || self.model.shape(member.shape).redact,
             };
-            let parent = self.descend(format_args!("{}", member.path_name));
-            let checked = match fields.get(&member.name).filter(|v| !v.is_null()) {
-                Some(value) => self.value(member.shape, value, at, true),
+            let field = fields.get(&member.name).filter(|v| !v.is_null());
+            self.within(format_args!("{}", member.path_name), |w| match field {
+                Some(value) => w.value(member.shape, value, at, true),
                 None if member.required => {
-                    self.report(at, None, "Member must not be null");
+                    w.report(at, None, "Member must not be null");
                     Ok(())
                 }
                 None => Ok(()),
-            };
-            self.path.truncate(parent);
-            checked?;
+            })?;
         }
         Ok(())
     }
 
-    /// Extends the path by one segment (after a `.` unless at the top); returns the
-    /// parent's length, to truncate back to.
-    fn descend(&mut self, segment: std::fmt::Arguments) -> usize {
+    /// Runs `check` with the path extended by one segment (after a `.` unless at the
+    /// top), and cuts the path back to its parent afterwards, whatever `check` returned.
+    fn within(
+        &mut self,
+        segment: std::fmt::Arguments,
+        check: impl FnOnce(&mut Self) -> Result<(), PatternError>,
+    ) -> Result<(), PatternError> {
         use std::fmt::Write;
         let parent = self.path.len();
         if parent > 0 {
@@ -130,7 +132,9 @@ impl Walk<'_> {
         }
         // Writing into a String cannot fail.
         let _ = self.path.write_fmt(segment);
-        parent
+        let checked = check(self);
+        self.path.truncate(parent);
+        checked
     }
 
     /// Checks `value` against `shape`. `own` is false for list elements and map values,
@@ -186,10 +190,9 @@ impl Walk<'_> {
             return Ok(());
         }
         for (i, item) in items.iter().enumerate().filter(|(_, v)| !v.is_null()) {
-            let parent = self.descend(format_args!("{}.member", i + 1));
-            let checked = self.value(member, item, at, false);
-            self.path.truncate(parent);
-            checked?;
+            self.within(format_args!("{}.member", i + 1), |w| {
+                w.value(member, item, at, false)
+            })?;
         }
         Ok(())
     }
@@ -219,10 +222,9 @@ impl Walk<'_> {
         }
         for name in java_map_keys(entries) {
             if let Some(item) = entries.get(name).filter(|v| !v.is_null()) {
-                let parent = self.descend(format_args!("{name}.member"));
-                let checked = self.value(value, item, at, false);
-                self.path.truncate(parent);
-                checked?;
+                self.within(format_args!("{name}.member"), |w| {
+                    w.value(value, item, at, false)
+                })?;
             }
         }
         Ok(())

@@ -366,6 +366,14 @@ async fn names_resolve_by_name_full_and_partial_arn() {
     assert_eq!(code(&e), "ResourceNotFoundException");
     assert_eq!(current(&c, "svc/key-ab").await, "y");
     assert_eq!(current(&c, &arn2).await, "y");
+    // An ARN that names no secret: another service's, or this secret's without its
+    // partition. Both read as "no such secret", not as a name.
+    let kms_arn = arn2.replacen(":secretsmanager:", ":kms:", 1);
+    let no_partition = arn2.replacen("arn:aws:", "arn::", 1);
+    for id in [kms_arn.as_str(), no_partition.as_str()] {
+        let e = c.get_secret_value().secret_id(id).send().await.unwrap_err();
+        assert_eq!(code(&e), "ResourceNotFoundException", "{id}");
+    }
 }
 
 #[tokio::test]

@@ -65,23 +65,18 @@ struct Walk<'m> {
     path: String,
 }
 
-/// Whether a value's rendering must be withheld (its path is [`Walk::path`]).
-#[derive(Clone, Copy)]
-struct At {
-    redact: bool,
-}
-
 impl Walk<'_> {
     fn full(&self) -> bool {
         self.entries.len() >= MAX_REPORTED
     }
 
-    /// Records one violation; `value` is `None` for a missing member.
-    fn report(&mut self, at: At, value: Option<String>, constraint: &str) {
+    /// Records one violation at [`Walk::path`]; `value` is `None` for a missing member, and
+    /// is withheld when `redact` is set (a sensitive shape or one inside it).
+    fn report(&mut self, redact: bool, value: Option<String>, constraint: &str) {
         if self.full() {
             return;
         }
-        let shown = match (at.redact, value) {
+        let shown = match (redact, value) {
             (true, _) => String::new(),
             (false, None) => " null".to_owned(),
             (false, Some(v)) => format!(" '{v}'"),
@@ -102,14 +97,12 @@ impl Walk<'_> {
             if self.full() {
                 break;
             }
-            let at = At {
-                redact: redact || self.model.shape(member.shape).redact,
-            };
+            let redact = redact || self.model.shape(member.shape).redact;
             let field = fields.get(&member.name).filter(|v| !v.is_null());
             self.within(format_args!("{}", member.path_name), |w| match field {
-                Some(value) => w.value(member.shape, value, at, true),
+                Some(value) => w.value(member.shape, value, redact, true),
                 None if member.required => {
-                    w.report(at, None, "Member must not be null");
+                    w.report(redact, None, "Member must not be null");
                     Ok(())
                 }
                 None => Ok(()),
@@ -143,28 +136,26 @@ impl Walk<'_> {
         &mut self,
         shape: ShapeId,
         value: &Value,
-        at: At,
+        redact: bool,
         own: bool,
     ) -> Result<(), PatternError> {
         let target = self.model.shape(shape);
-        let at = At {
-            redact: at.redact || target.redact,
-        };
+        let redact = redact || target.redact;
         if own {
             for constraint in self.violations(shape, value)? {
                 let rendered = self.render(shape, value);
-                self.report(at, Some(rendered), &constraint);
+                self.report(redact, Some(rendered), &constraint);
             }
         }
         match (&target.kind, value) {
             (Kind::Structure(members), Value::Object(fields)) => {
-                self.structure(members, fields, at.redact)
+                self.structure(members, fields, redact)
             }
             (Kind::List { member, .. }, Value::Array(items)) => {
-                self.list((shape, value), *member, items, at)
+                self.list((shape, value), *member, items, redact)
             }
             (Kind::Map { key, value: v, .. }, Value::Object(entries)) => {
-                self.map((shape, value), (*key, *v), entries, at)
+                self.map((shape, value), (*key, *v), entries, redact)
             }
             _ => Ok(()),
         }
@@ -176,7 +167,7 @@ impl Walk<'_> {
         whole: (ShapeId, &Value),
         member: ShapeId,
         items: &[Value],
-        at: At,
+        redact: bool,
     ) -> Result<(), PatternError> {
         let present = || items.iter().filter(|v| !v.is_null());
         if self.any_violates(member, present())? {
@@ -184,14 +175,14 @@ impl Walk<'_> {
                 "Member must satisfy constraint: [{}]",
                 self.describe(member)
             );
-            self.report(at, Some(self.render(whole.0, whole.1)), &constraint);
+            self.report(redact, Some(self.render(whole.0, whole.1)), &constraint);
         }
         if !self.model.shape(member).is_container() {
             return Ok(());
         }
         for (i, item) in items.iter().enumerate().filter(|(_, v)| !v.is_null()) {
             self.within(format_args!("{}.member", i + 1), |w| {
-                w.value(member, item, at, false)
+                w.value(member, item, redact, false)
             })?;
         }
         Ok(())
@@ -203,19 +194,19 @@ impl Walk<'_> {
         whole: (ShapeId, &Value),
         (key, value): (ShapeId, ShapeId),
         entries: &Map<String, Value>,
-        at: At,
+        redact: bool,
     ) -> Result<(), PatternError> {
         let keys: Vec<Value> = entries.keys().map(|k| Value::String(k.clone())).collect();
         if self.any_violates(key, keys.iter())? {
             let constraint = format!("Map keys must satisfy constraint: [{}]", self.describe(key));
-            self.report(at, Some(self.render(whole.0, whole.1)), &constraint);
+            self.report(redact, Some(self.render(whole.0, whole.1)), &constraint);
         }
         if self.any_violates(value, entries.values().filter(|v| !v.is_null()))? {
             let constraint = format!(
                 "Map value must satisfy constraint: [{}]",
                 self.describe(value)
             );
-            self.report(at, Some(self.render(whole.0, whole.1)), &constraint);
+            self.report(redact, Some(self.render(whole.0, whole.1)), &constraint);
         }
         if !self.model.shape(value).is_container() {
             return Ok(());
@@ -223,7 +214,7 @@ impl Walk<'_> {
         for name in java_map_keys(entries) {
             if let Some(item) = entries.get(name).filter(|v| !v.is_null()) {
                 self.within(format_args!("{name}.member"), |w| {
-                    w.value(value, item, at, false)
+                    w.value(value, item, redact, false)
                 })?;
             }
         }

@@ -12,6 +12,7 @@ use super::error::{SmError, invalid_param};
 use crate::State;
 use crate::config::RotationWebhook;
 use bytes::Bytes;
+use coffer_types::ArnParts;
 use http_body_util::Full;
 use std::time::Duration;
 use zeroize::Zeroizing;
@@ -38,11 +39,15 @@ pub fn check_arn(arn: &str) -> Result<(), SmError> {
     }
 }
 
+/// The function's name: the ARN's resource is `function:<name>`, perhaps with a
+/// `:<qualifier>`.
 fn function_name(arn: &str) -> Option<&str> {
-    let rest = arn.strip_prefix("arn:aws:lambda:")?;
-    let mut p = rest.splitn(4, ':');
-    let (_region, _account, kind, name) = (p.next()?, p.next()?, p.next()?, p.next()?);
-    let name = name.split(':').next()?;
+    let arn = ArnParts::parse(arn).ok()?;
+    if arn.partition != "aws" || arn.service != "lambda" {
+        return None;
+    }
+    let mut resource = arn.resource.split(':');
+    let (kind, name) = (resource.next()?, resource.next()?);
     (kind == "function" && !name.is_empty()).then_some(name)
 }
 
@@ -137,6 +142,14 @@ mod tests {
             Some("rotate-db")
         );
         assert_eq!(function_name("arn:aws:s3:::bucket"), None);
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:111122223333:function:"),
+            None
+        );
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:111122223333:layer:rotate-db"),
+            None
+        );
         assert!(check_arn("rotate-db").is_err());
     }
 

@@ -144,10 +144,20 @@ async fn serve(
         // `to_vec` writes bytes straight into the buffer; `to_string` would go through
         // `fmt::Display` and its per-fragment formatter calls.
         Ok(Reply::Json(v)) => match serde_json::to_vec(&v) {
-            Ok(body) => ok(body, "application/x-amz-json-1.1"),
+            Ok(body) => ok(Bytes::from(body), JSON),
             Err(_) => internal_error(service.as_ref(), &request_id),
         },
-        Ok(Reply::Xml(x)) => ok(x, "text/xml"),
+        Ok(Reply::SecretJson(mut v)) => {
+            let body = coffer_wire::wiped::to_json(&v);
+            coffer_wire::wiped::wipe(&mut v);
+            match body {
+                // Zeroized when hyper drops the body, once it is written.
+                Ok(body) => ok(Bytes::from_owner(body), JSON),
+                Err(_) => internal_error(service.as_ref(), &request_id),
+            }
+        }
+        Ok(Reply::Xml(x)) => ok(Bytes::from(x), "text/xml"),
+        Ok(Reply::SecretXml(x)) => ok(Bytes::from_owner(x), "text/xml"),
         Err(e) => encode_error(&e, service.protocol(), service.xml_namespace(), &request_id),
     };
     state.metrics.observe(
@@ -169,8 +179,10 @@ fn internal_error(service: &dyn Service, request_id: &str) -> Response<Body> {
     )
 }
 
-fn ok(body: Vec<u8>, content_type: &'static str) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+const JSON: &str = "application/x-amz-json-1.1";
+
+fn ok(body: Bytes, content_type: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(body));
     r.headers_mut().insert(
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),

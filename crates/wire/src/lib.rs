@@ -7,6 +7,7 @@ pub mod json;
 pub mod model;
 pub mod query;
 pub mod sigv4;
+pub mod wiped;
 pub mod xml;
 
 pub use error::{

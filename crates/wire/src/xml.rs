@@ -1,9 +1,22 @@
 //! A tiny XML writer for query-protocol responses: elements and escaped text, nothing else.
 
-/// Appends elements to a buffer, escaping all text and attribute values.
+use crate::wiped::reserve_str;
+
+/// Appends elements to a buffer, escaping all text and attribute values. The buffer grows
+/// without leaving copies behind (see [`crate::wiped`]): some replies carry credentials.
 #[derive(Debug, Default)]
 pub struct XmlWriter {
     buf: String,
+}
+
+/// At least the length of `text` once escaped: each special character grows by at most 5
+/// bytes (`'` becomes `&apos;`); the characters dropped only shorten it.
+fn escaped_len_bound(text: &str) -> usize {
+    let special = text
+        .bytes()
+        .filter(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r'))
+        .count();
+    text.len() + 5 * special
 }
 
 /// Escapes the five XML special characters, and drops characters XML 1.0 cannot carry
@@ -44,6 +57,7 @@ impl XmlWriter {
 
     /// `<tag>`; `tag` is a trusted constant, never user input.
     pub fn start(&mut self, tag: &str) -> &mut Self {
+        reserve_str(&mut self.buf, tag.len() + 2);
         self.buf.push('<');
         self.buf.push_str(tag);
         self.buf.push('>');
@@ -52,6 +66,7 @@ impl XmlWriter {
 
     /// `<tag xmlns="...">` for a response's root element.
     pub fn start_with_xmlns(&mut self, tag: &str, xmlns: &str) -> &mut Self {
+        reserve_str(&mut self.buf, tag.len() + escaped_len_bound(xmlns) + 11);
         self.buf.push('<');
         self.buf.push_str(tag);
         self.buf.push_str(" xmlns=\"");
@@ -62,6 +77,7 @@ impl XmlWriter {
 
     /// `</tag>`.
     pub fn end(&mut self, tag: &str) -> &mut Self {
+        reserve_str(&mut self.buf, tag.len() + 3);
         self.buf.push_str("</");
         self.buf.push_str(tag);
         self.buf.push('>');
@@ -70,6 +86,7 @@ impl XmlWriter {
 
     /// `<tag>escaped text</tag>`.
     pub fn leaf(&mut self, tag: &str, text: &str) -> &mut Self {
+        reserve_str(&mut self.buf, 2 * tag.len() + 5 + escaped_len_bound(text));
         self.start(tag);
         escape(text, &mut self.buf);
         self.end(tag)

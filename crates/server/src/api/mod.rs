@@ -11,6 +11,7 @@ use crate::State;
 use crate::identity::KeyRecord;
 use coffer_types::{AccountId, RequestContext};
 use coffer_wire::query::QueryRequest;
+use coffer_wire::wiped::WipedBytes;
 use coffer_wire::{Protocol, WireError};
 use serde_json::Value;
 
@@ -25,8 +26,13 @@ pub enum ApiInput<'a> {
 /// What a service answers.
 pub enum Reply {
     Json(Value),
+    /// A JSON reply that carries a secret (a secret value, a data key, random bytes): its
+    /// string values and its encoding are zeroized once it is sent.
+    SecretJson(Value),
     /// A complete query-protocol XML document.
     Xml(Vec<u8>),
+    /// An XML document that carries credentials, zeroized once it is sent.
+    SecretXml(WipedBytes),
 }
 
 /// A resource named in the audit record (`resources` in CloudTrail).
@@ -124,6 +130,11 @@ pub trait JsonService: Service {
     fn operation(name: &str) -> Option<Self::Operation>;
     /// CloudTrail's `readOnly` for the operation.
     fn read_only(op: Self::Operation) -> bool;
+    /// Whether the operation's reply can carry a secret, so that it is zeroized once sent
+    /// ([`Reply::SecretJson`]).
+    fn secret_reply(_op: Self::Operation) -> bool {
+        false
+    }
     /// Parses and validates the body, before any work is done.
     fn decode(op: Self::Operation, body: &[u8]) -> Result<Self::Input, Self::Error>;
     /// Authorizes and runs the operation, filling the audit record as it goes.
@@ -150,7 +161,14 @@ pub fn json_call<S: JsonService>(service: &S, call: &Call<'_>, input: ApiInput<'
     let result = match S::operation(operation) {
         Some(op) => {
             audit.read_only = S::read_only(op);
-            S::decode(op, body).and_then(|input| S::dispatch(call, op, input, &mut audit))
+            let reply = if S::secret_reply(op) {
+                Reply::SecretJson
+            } else {
+                Reply::Json
+            };
+            S::decode(op, body)
+                .and_then(|input| S::dispatch(call, op, input, &mut audit))
+                .map(reply)
         }
         None => Err(coffer_wire::json::unknown_operation().into()),
     };
@@ -160,7 +178,7 @@ pub fn json_call<S: JsonService>(service: &S, call: &Call<'_>, input: ApiInput<'
         audit.detail = e.audit_detail();
     }
     Outcome {
-        result: result.map(Reply::Json).map_err(|e| e.to_wire()),
+        result: result.map_err(|e| e.to_wire()),
         audit,
     }
 }
@@ -236,10 +254,15 @@ mod tests {
         type Input = Value;
         type Error = ToyError;
         fn operation(name: &str) -> Option<&'static str> {
-            ["Read", "Fail", "Audited"].into_iter().find(|o| *o == name)
+            ["Read", "Reveal", "Fail", "Audited"]
+                .into_iter()
+                .find(|o| *o == name)
         }
         fn read_only(op: &'static str) -> bool {
             op == "Read"
+        }
+        fn secret_reply(op: &'static str) -> bool {
+            op == "Reveal"
         }
         fn decode(_: &'static str, body: &[u8]) -> Result<Value, ToyError> {
             Ok(coffer_wire::json::json_input(body)?)
@@ -251,7 +274,7 @@ mod tests {
             audit: &mut AuditInfo,
         ) -> Result<Value, ToyError> {
             match op {
-                "Read" => Ok(input),
+                "Read" | "Reveal" => Ok(input),
                 "Fail" => Err(coffer_storage::StorageError::ReadOnly.into()),
                 _ => {
                     audit.detail = Some("the handler's own detail".into());
@@ -313,6 +336,15 @@ mod tests {
         assert_eq!(o.audit.event_name, "Read");
         assert!(o.audit.read_only);
         assert_eq!(o.audit.detail, None);
+    }
+
+    #[test]
+    fn a_reply_that_carries_a_secret_is_marked_for_zeroizing() {
+        let o = run(json("Reveal", br#"{"SecretString":"s"}"#));
+        assert!(
+            matches!(&o.result, Ok(Reply::SecretJson(v)) if v["SecretString"] == "s"),
+            "a secret reply is not a plain Json reply"
+        );
     }
 
     #[test]

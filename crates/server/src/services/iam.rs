@@ -10,6 +10,7 @@ use coffer_policy::PolicyKind;
 use coffer_storage::Txn;
 use coffer_types::PrincipalKind;
 use coffer_wire::query::QueryRequest;
+use coffer_wire::wiped::WipedBytes;
 use coffer_wire::{Protocol, XmlWriter, query_response};
 use serde_json::{Value, json};
 
@@ -467,7 +468,7 @@ fn create_access_key(
     audit.response_elements = Some(
         json!({"accessKey": {"userName": user_name, "accessKeyId": key.access_key_id, "status": "Active", "createDate": iso8601(key.created)}}),
     );
-    Ok(xml("CreateAccessKey", &call.ctx.request_id, |w| {
+    let body = query_response("CreateAccessKey", XMLNS, &call.ctx.request_id, |w| {
         w.start("AccessKey");
         if let Some(u) = &user_name {
             w.leaf("UserName", u);
@@ -477,7 +478,8 @@ fn create_access_key(
         w.leaf("SecretAccessKey", &key.secret);
         w.leaf("CreateDate", &iso8601(key.created));
         w.end("AccessKey");
-    }))
+    });
+    Ok(Reply::SecretXml(WipedBytes::new(body)))
 }
 
 fn delete_access_key(

@@ -9,9 +9,11 @@ use coffer_policy::{PolicyKind, ResourcePolicyMode};
 use coffer_storage::Txn;
 use coffer_types::{AccountId, Arn, PrincipalKind};
 use coffer_wire::query::QueryRequest;
+use coffer_wire::wiped::WipedBytes;
 use coffer_wire::{Protocol, XmlWriter, query_response};
 use serde_json::json;
 use time::Duration;
+use zeroize::Zeroizing;
 
 pub const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -288,7 +290,8 @@ fn issue_session(
     expires: time::OffsetDateTime,
     audit: &mut AuditInfo,
 ) -> Result<Reply, StsError> {
-    let token = base64::engine::general_purpose::STANDARD.encode(coffer_crypto::random_bytes(96));
+    let raw_token = Zeroizing::new(coffer_crypto::random_bytes(96));
+    let token = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(&*raw_token));
     let session = SessionRecord {
         role_name: role.name.clone(),
         role_path: role.path.clone(),
@@ -320,7 +323,7 @@ fn issue_session(
         "credentials": { "accessKeyId": key.access_key_id, "expiration": expiration },
         "assumedRoleUser": { "assumedRoleId": assumed_id, "arn": assumed_arn },
     }));
-    Ok(Reply::Xml(query_response(
+    Ok(Reply::SecretXml(WipedBytes::new(query_response(
         "AssumeRole",
         XMLNS,
         &call.ctx.request_id,
@@ -337,7 +340,7 @@ fn issue_session(
             w.end("AssumedRoleUser");
             w.leaf("PackedPolicySize", "0");
         },
-    )))
+    ))))
 }
 
 #[cfg(test)]

@@ -67,6 +67,17 @@ impl JsonService for Kms {
     fn read_only(op: Operation) -> bool {
         op.read_only()
     }
+    /// Plaintexts, data keys, private keys, random bytes and shared secrets.
+    fn secret_reply(op: Operation) -> bool {
+        matches!(
+            op,
+            Operation::Decrypt
+                | Operation::GenerateDataKey
+                | Operation::GenerateDataKeyPair
+                | Operation::GenerateRandom
+                | Operation::DeriveSharedSecret
+        )
+    }
     /// Parses the body and validates it against the KMS model (lengths, patterns, ranges
     /// and enums, every violation reported at once), before any work is done.
     fn decode(op: Operation, body: &[u8]) -> Result<Value, KmsError> {

@@ -78,6 +78,13 @@ impl JsonService for SecretsManager {
                 | "ValidateResourcePolicy"
         )
     }
+    /// Secret values and generated passwords.
+    fn secret_reply(op: &'static str) -> bool {
+        matches!(
+            op,
+            "GetSecretValue" | "BatchGetSecretValue" | "GetRandomPassword"
+        )
+    }
     /// Parses the body and validates it against the Secrets Manager model before any work.
     fn decode(op: &'static str, body: &[u8]) -> Result<Value, SmError> {
         Ok(coffer_wire::model::secretsmanager().decode(op, body)?)

@@ -155,7 +155,7 @@ impl SecretRecord {
     }
 
     pub fn version_key(&self, version_id: &str) -> String {
-        format!("{}#{version_id}", self.storage_key())
+        key(&self.region, self.account, &self.name, Some(version_id))
     }
 
     pub fn version(&self, id: &str) -> Option<&VersionMeta> {
@@ -193,7 +193,24 @@ pub fn secret_arn(region: &str, account: AccountId, name: &str, suffix: &str) ->
 }
 
 pub fn secret_key(region: &str, account: AccountId, name: &str) -> String {
-    format!("{region}/{account}/{name}")
+    key(region, account, name, None)
+}
+
+/// `region/account/name`, then `#version` for a version's key, built in one allocation of
+/// the right size: the read path makes several of these per call, and `format!` grew each
+/// one two or three times.
+fn key(region: &str, account: AccountId, name: &str, version: Option<&str>) -> String {
+    let account = account.as_str();
+    let version_len = version.map_or(0, |v| v.len() + 1);
+    let mut k = String::with_capacity(region.len() + account.len() + name.len() + 2 + version_len);
+    for part in [region, "/", account, "/", name] {
+        k.push_str(part);
+    }
+    if let Some(v) = version {
+        k.push('#');
+        k.push_str(v);
+    }
+    k
 }
 
 pub fn get<T: DeserializeOwned>(
@@ -353,5 +370,17 @@ mod tests {
         let s = new_suffix();
         assert_eq!(s.len(), 6);
         assert!(s.bytes().all(|b| b.is_ascii_alphanumeric()));
+    }
+
+    /// The storage keys are on disk: their form may never change.
+    #[test]
+    fn storage_keys_keep_their_form_and_fit_their_allocation() {
+        let acct: AccountId = "111122223333".parse().unwrap();
+        let k = secret_key("us-east-1", acct, "db/app");
+        assert_eq!(k, "us-east-1/111122223333/db/app");
+        assert_eq!(k.capacity(), k.len());
+        let v = key("us-east-1", acct, "db/app", Some("v-1"));
+        assert_eq!(v, "us-east-1/111122223333/db/app#v-1");
+        assert_eq!(v.capacity(), v.len());
     }
 }

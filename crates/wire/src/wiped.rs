@@ -55,6 +55,8 @@ fn grown(len: usize, capacity: usize, extra: usize) -> usize {
 pub struct WipedBytes(Vec<u8>);
 
 impl WipedBytes {
+    /// Takes a buffer whose spare capacity never held data (one built by appending, such
+    /// as an [`crate::XmlWriter`]'s, not one truncated after writing).
     pub fn new(bytes: Vec<u8>) -> Self {
         Self(bytes)
     }

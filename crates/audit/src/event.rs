@@ -223,6 +223,16 @@ fn session_context(p: &Principal, account: &str) -> Option<SessionContext> {
     })
 }
 
+/// `ip` as text in one allocation: `to_string` writes an address a piece at a time and
+/// regrows the string as it goes.
+fn ip_text(ip: IpAddr) -> String {
+    use std::fmt::Write as _;
+    // The longest text form: an IPv4-mapped IPv6 address, 45 characters.
+    let mut s = String::with_capacity(45);
+    let _ = write!(s, "{ip}");
+    s
+}
+
 impl AuditEvent {
     /// A management `AwsApiCall` by an authenticated caller, delivered to the caller's
     /// account. Fill in parameters, resources and errors with the `with_*` methods.
@@ -238,8 +248,8 @@ impl AuditEvent {
             event_time: ctx.time,
             event_source: Cow::Borrowed(event_source),
             event_name: event_name.to_owned(),
-            aws_region: ctx.region.to_string(),
-            source_ip_address: ctx.source_ip.to_string(),
+            aws_region: ctx.region.as_str().to_owned(),
+            source_ip_address: ip_text(ctx.source_ip),
             user_agent: ctx.user_agent.clone(),
             request_parameters: None,
             response_elements: None,

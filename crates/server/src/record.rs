@@ -117,18 +117,19 @@ pub fn build_invoked(caller: &Caller, outcome: &mut Outcome) -> Vec<AuditEvent> 
     let Caller::Authenticated(ctx) = caller else {
         return Vec::new();
     };
-    std::mem::take(&mut outcome.audit.invoked)
-        .into_iter()
-        .map(|mut inv| {
-            let info = &mut inv.info;
-            let mut event =
-                AuditEvent::api_call(ctx, inv.event_source, &info.event_name, info.read_only)
-                    .invoked_by(&inv.invoked_by);
-            event = with_info(event, info);
-            if let Some((code, message)) = &inv.error {
-                event = event.with_error(code, message);
-            }
-            event
-        })
-        .collect()
+    let invoked = std::mem::take(&mut outcome.audit.invoked);
+    // Room for the caller's own record too, which the pipeline pushes after these.
+    let mut events = Vec::with_capacity(invoked.len() + 1);
+    for mut inv in invoked {
+        let info = &mut inv.info;
+        let mut event =
+            AuditEvent::api_call(ctx, inv.event_source, &info.event_name, info.read_only)
+                .invoked_by(&inv.invoked_by);
+        event = with_info(event, info);
+        if let Some((code, message)) = &inv.error {
+            event = event.with_error(code, message);
+        }
+        events.push(event);
+    }
+    events
 }

@@ -16,7 +16,7 @@ const INITIAL_CAPACITY: usize = 1024;
 /// Makes room for `extra` more bytes in `buf` without leaving a copy behind: when the
 /// capacity falls short, the bytes move to a new allocation (at least twice the old
 /// capacity) and the old allocation is zeroized.
-pub fn reserve(buf: &mut Vec<u8>, extra: usize) {
+fn reserve(buf: &mut Vec<u8>, extra: usize) {
     if buf.capacity() - buf.len() >= extra {
         return;
     }
@@ -33,7 +33,8 @@ fn regrow(buf: &mut Vec<u8>, extra: usize) -> Vec<u8> {
     old
 }
 
-/// [`reserve`] for a `String`.
+/// Makes room for `extra` more bytes in `buf` as `reserve` does for a byte buffer: moving to
+/// a larger allocation zeroizes the old one.
 pub fn reserve_str(buf: &mut String, extra: usize) {
     if buf.capacity() - buf.len() >= extra {
         return;
@@ -49,9 +50,8 @@ fn grown(len: usize, capacity: usize, extra: usize) -> usize {
 }
 
 /// Bytes that are zeroized when dropped. Unlike `Zeroizing<Vec<u8>>`, which also clears
-/// the spare capacity, only the bytes written are cleared: a buffer grown by [`reserve`]
+/// the spare capacity, only the bytes written are cleared: a buffer grown by this module
 /// never held anything beyond them, and a reply's buffer is mostly spare capacity.
-#[derive(Default)]
 pub struct WipedBytes(Vec<u8>);
 
 impl WipedBytes {
@@ -64,13 +64,6 @@ impl WipedBytes {
 
 impl AsRef<[u8]> for WipedBytes {
     fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for WipedBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
         &self.0
     }
 }
@@ -155,7 +148,7 @@ mod tests {
     #[test]
     fn wiped_bytes_read_as_the_bytes() {
         let w = WipedBytes::new(b"{}".to_vec());
-        assert_eq!(&*w, b"{}");
+        assert_eq!(&w.0[..], b"{}");
         assert_eq!(w.as_ref(), b"{}");
     }
 
@@ -192,7 +185,7 @@ mod tests {
             let v = json!({"Strings": strings, "N": n, "Nested": {"S": strings.concat()}});
             let ours = to_json(&v).unwrap();
             let theirs = serde_json::to_vec(&v).unwrap();
-            prop_assert_eq!(&*ours, theirs.as_slice());
+            prop_assert_eq!(ours.as_ref(), theirs.as_slice());
         }
     }
 }

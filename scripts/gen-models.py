@@ -4,7 +4,9 @@
 Each output holds only what request validation needs: every operation's input shape, and
 every shape reachable from an input with its type, members (in model order), required
 members, constraints (min, max, pattern, enum), the sensitive flag, and the member/key/
-value shapes of lists and maps. Documentation, outputs and errors are left out.
+value shapes of lists and maps. Of the outputs it keeps one fact: which operations' outputs
+can hold a sensitive shape (`sensitiveOutputs`), whose replies the server zeroizes once
+sent. Documentation, output shapes and errors are left out.
 
 Usage: python3 scripts/gen-models.py [service ...]   (default: kms secretsmanager ssm)
 The generated files are data: commit them, and re-run this script to refresh them.
@@ -35,9 +37,14 @@ def load_model(service):
 
 def reachable_from_inputs(model):
     """Names of every shape an operation input can contain, found by a walk from each input."""
+    return reachable(model, [op["input"]["shape"] for op in model["operations"].values() if "input" in op])
+
+
+def reachable(model, starts):
+    """Names of every shape the shapes `starts` can contain, themselves included."""
     shapes = model["shapes"]
     seen = set()
-    stack = [op["input"]["shape"] for op in model["operations"].values() if "input" in op]
+    stack = list(starts)
     while stack:
         name = stack.pop()
         if name in seen:
@@ -71,6 +78,17 @@ def compact_shape(shape):
     return out
 
 
+def sensitive_outputs(model):
+    """The operations whose output can contain a sensitive shape, sorted."""
+    shapes = model["shapes"]
+    return [
+        name
+        for name, op in sorted(model["operations"].items())
+        if "output" in op
+        and any(shapes[s].get("sensitive") for s in reachable(model, [op["output"]["shape"]]))
+    ]
+
+
 def compact_model(service, model):
     meta = model["metadata"]
     keep = reachable_from_inputs(model)
@@ -88,6 +106,7 @@ def compact_model(service, model):
             name: op["input"]["shape"] if "input" in op else None
             for name, op in sorted(model["operations"].items())
         },
+        "sensitiveOutputs": sensitive_outputs(model),
         "shapes": {name: compact_shape(model["shapes"][name]) for name in sorted(keep)},
     }
 

@@ -20,7 +20,7 @@ pub use java_regex::JavaPattern;
 use java_regex::PatternError;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{LazyLock, OnceLock};
 
 /// A model that cannot be used: the embedded JSON is malformed or inconsistent.
@@ -49,6 +49,8 @@ pub struct ServiceModel {
     api_version: String,
     /// Operation name to input shape (`None` for an operation without input).
     operations: HashMap<String, Option<ShapeId>>,
+    /// The operations whose output can hold a sensitive shape.
+    sensitive_outputs: BTreeSet<String>,
     shapes: Vec<Shape>,
     load_error: Option<ModelError>,
 }
@@ -159,6 +161,7 @@ impl ServiceModel {
             service: String::new(),
             api_version: String::new(),
             operations: HashMap::new(),
+            sensitive_outputs: BTreeSet::new(),
             shapes: Vec::new(),
             load_error: Some(e),
         })
@@ -177,6 +180,12 @@ impl ServiceModel {
     /// The operations the model defines.
     pub fn operations(&self) -> impl Iterator<Item = &str> {
         self.operations.keys().map(String::as_str)
+    }
+
+    /// Whether `operation`'s output can hold a shape botocore marks sensitive (a plaintext,
+    /// a secret value, a password), so that its reply is zeroized once sent.
+    pub fn output_is_sensitive(&self, operation: &str) -> bool {
+        self.sensitive_outputs.contains(operation)
     }
 
     /// Checks `input` (a request body) against `operation`'s input shape: a member of the
@@ -230,6 +239,8 @@ struct RawModel {
     #[serde(rename = "apiVersion")]
     api_version: String,
     operations: BTreeMap<String, Option<String>>,
+    #[serde(rename = "sensitiveOutputs", default)]
+    sensitive_outputs: BTreeSet<String>,
     shapes: BTreeMap<String, RawShape>,
 }
 
@@ -312,6 +323,7 @@ impl RawModel {
             service: self.service,
             api_version: self.api_version,
             operations,
+            sensitive_outputs: self.sensitive_outputs,
             shapes,
             load_error: None,
         })

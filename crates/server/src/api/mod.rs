@@ -10,6 +10,7 @@ pub mod errors;
 use crate::State;
 use crate::identity::KeyRecord;
 use coffer_types::{AccountId, RequestContext};
+use coffer_wire::model::ServiceModel;
 use coffer_wire::query::QueryRequest;
 use coffer_wire::wiped::WipedBytes;
 use coffer_wire::{Protocol, WireError};
@@ -130,10 +131,10 @@ pub trait JsonService: Service {
     fn operation(name: &str) -> Option<Self::Operation>;
     /// CloudTrail's `readOnly` for the operation.
     fn read_only(op: Self::Operation) -> bool;
-    /// Whether the operation's reply can carry a secret, so that it is zeroized once sent
-    /// ([`Reply::SecretJson`]).
-    fn secret_reply(_op: Self::Operation) -> bool {
-        false
+    /// The service's model, if it has one: an operation whose output the model marks
+    /// sensitive answers with [`Reply::SecretJson`], zeroized once sent.
+    fn model() -> Option<&'static ServiceModel> {
+        None
     }
     /// Parses and validates the body, before any work is done.
     fn decode(op: Self::Operation, body: &[u8]) -> Result<Self::Input, Self::Error>;
@@ -161,7 +162,7 @@ pub fn json_call<S: JsonService>(service: &S, call: &Call<'_>, input: ApiInput<'
     let result = match S::operation(operation) {
         Some(op) => {
             audit.read_only = S::read_only(op);
-            let reply = if S::secret_reply(op) {
+            let reply = if S::model().is_some_and(|m| m.output_is_sensitive(operation)) {
                 Reply::SecretJson
             } else {
                 Reply::Json
@@ -261,8 +262,14 @@ mod tests {
         fn read_only(op: &'static str) -> bool {
             op == "Read"
         }
-        fn secret_reply(op: &'static str) -> bool {
-            op == "Reveal"
+        fn model() -> Option<&'static ServiceModel> {
+            static MODEL: std::sync::LazyLock<ServiceModel> = std::sync::LazyLock::new(|| {
+                let text = r#"{"service": "toy", "apiVersion": "1", "shapes": {},
+                    "operations": {"Read": null, "Reveal": null},
+                    "sensitiveOutputs": ["Reveal"]}"#;
+                ServiceModel::from_json(text).unwrap()
+            });
+            Some(&MODEL)
         }
         fn decode(_: &'static str, body: &[u8]) -> Result<Value, ToyError> {
             Ok(coffer_wire::json::json_input(body)?)

@@ -801,3 +801,51 @@ fn java_only_syntax_is_refused() {
         );
     }
 }
+
+/// The operations whose replies are zeroized come from botocore's `sensitive` flags on
+/// their outputs, not from a list kept by hand.
+#[test]
+fn sensitive_outputs_follow_the_models() {
+    for op in [
+        "Decrypt",
+        "GenerateDataKey",
+        "GenerateDataKeyPair",
+        "GenerateRandom",
+        "DeriveSharedSecret",
+    ] {
+        assert!(kms().output_is_sensitive(op), "kms {op}");
+    }
+    for op in [
+        "Encrypt",
+        "GenerateDataKeyWithoutPlaintext",
+        "DescribeKey",
+        "Sign",
+    ] {
+        assert!(!kms().output_is_sensitive(op), "kms {op}");
+    }
+    for op in ["GetSecretValue", "BatchGetSecretValue", "GetRandomPassword"] {
+        assert!(
+            secretsmanager().output_is_sensitive(op),
+            "secretsmanager {op}"
+        );
+    }
+    for op in ["DescribeSecret", "ListSecrets", "PutSecretValue"] {
+        assert!(
+            !secretsmanager().output_is_sensitive(op),
+            "secretsmanager {op}"
+        );
+    }
+    for op in [
+        "GetParameter",
+        "GetParameters",
+        "GetParametersByPath",
+        "GetParameterHistory",
+    ] {
+        assert!(ssm().output_is_sensitive(op), "ssm {op}");
+    }
+    for op in ["PutParameter", "DescribeParameters", "DeleteParameter"] {
+        assert!(!ssm().output_is_sensitive(op), "ssm {op}");
+    }
+    // A model without the key (an older generator's) marks nothing.
+    assert!(!demo().output_is_sensitive("Op"));
+}

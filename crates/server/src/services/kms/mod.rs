@@ -67,16 +67,8 @@ impl JsonService for Kms {
     fn read_only(op: Operation) -> bool {
         op.read_only()
     }
-    /// Plaintexts, data keys, private keys, random bytes and shared secrets.
-    fn secret_reply(op: Operation) -> bool {
-        matches!(
-            op,
-            Operation::Decrypt
-                | Operation::GenerateDataKey
-                | Operation::GenerateDataKeyPair
-                | Operation::GenerateRandom
-                | Operation::DeriveSharedSecret
-        )
+    fn model() -> Option<&'static coffer_wire::model::ServiceModel> {
+        Some(coffer_wire::model::kms())
     }
     /// Parses the body and validates it against the KMS model (lengths, patterns, ranges
     /// and enums, every violation reported at once), before any work is done.

@@ -78,12 +78,8 @@ impl JsonService for SecretsManager {
                 | "ValidateResourcePolicy"
         )
     }
-    /// Secret values and generated passwords.
-    fn secret_reply(op: &'static str) -> bool {
-        matches!(
-            op,
-            "GetSecretValue" | "BatchGetSecretValue" | "GetRandomPassword"
-        )
+    fn model() -> Option<&'static coffer_wire::model::ServiceModel> {
+        Some(coffer_wire::model::secretsmanager())
     }
     /// Parses the body and validates it against the Secrets Manager model before any work.
     fn decode(op: &'static str, body: &[u8]) -> Result<Value, SmError> {

@@ -144,15 +144,8 @@ impl JsonService for Ssm {
     fn read_only(op: Operation) -> bool {
         op.read_only()
     }
-    /// The reads that can return a SecureString decrypted.
-    fn secret_reply(op: Operation) -> bool {
-        matches!(
-            op,
-            Operation::GetParameter
-                | Operation::GetParameters
-                | Operation::GetParametersByPath
-                | Operation::GetParameterHistory
-        )
+    fn model() -> Option<&'static coffer_wire::model::ServiceModel> {
+        Some(coffer_wire::model::ssm())
     }
     /// Parses the body and validates it against the SSM model before any work is done.
     fn decode(op: Operation, body: &[u8]) -> Result<Value, SsmError> {

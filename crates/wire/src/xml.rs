@@ -9,36 +9,64 @@ pub struct XmlWriter {
     buf: String,
 }
 
-/// At least the length of `text` once escaped: each special character grows by at most 5
-/// bytes (`'` becomes `&apos;`); the characters dropped only shorten it.
+/// Bytes that [`escape`] must look at: the five special characters, the C0 controls
+/// other than tab and newline (carriage return is escaped, the rest dropped), and 0xEF,
+/// the first byte of U+FFFE and U+FFFF in UTF-8. Any other byte is copied as it is, so
+/// text is scanned a byte at a time through this table rather than decoded into chars.
+const ATTENTION: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b != b'\t' as usize && b != b'\n' as usize;
+        b += 1;
+    }
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[0xEF] = true;
+    t
+};
+
+/// At least the length of `text` once escaped: each byte [`escape`] looks at grows by at
+/// most 5 bytes (`'` becomes `&apos;`); the characters dropped only shorten it.
 fn escaped_len_bound(text: &str) -> usize {
-    let special = text
-        .bytes()
-        .filter(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\r'))
-        .count();
-    text.len() + 5 * special
+    let marked = text.bytes().filter(|&b| ATTENTION[usize::from(b)]).count();
+    text.len() + 5 * marked
 }
 
 /// Escapes the five XML special characters, and drops characters XML 1.0 cannot carry
 /// (most C0 controls, U+FFFE/U+FFFF) so output always parses.
 pub fn escape(text: &str, out: &mut String) {
-    // Runs of characters that need nothing are copied whole: most text has none at all.
+    let bytes = text.as_bytes();
+    // Runs of bytes that need nothing are copied whole: most text has none at all.
     let mut plain = 0;
-    for (i, c) in text.char_indices() {
-        let replacement = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\'' => "&apos;",
-            '\t' | '\n' => continue,
-            '\r' => "&#xD;",
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => "",
-            _ => continue,
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| ATTENTION[usize::from(b)]) {
+        let at = i + off;
+        let (replacement, len) = match bytes[at] {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&apos;", 1),
+            b'\r' => ("&#xD;", 1),
+            // U+FFFE and U+FFFF are EF BF BE and EF BF BF; other characters starting
+            // with 0xEF are ordinary text.
+            0xEF if matches!(bytes.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF])) => ("", 3),
+            0xEF => {
+                i = at + 1;
+                continue;
+            }
+            _ => ("", 1),
         };
-        out.push_str(&text[plain..i]);
+        // `at` and `at + len` are character boundaries: `at` holds an ASCII byte or the
+        // first byte of a three-byte character, and `len` spans exactly that character.
+        out.push_str(&text[plain..at]);
         out.push_str(replacement);
-        plain = i + c.len_utf8();
+        plain = at + len;
+        i = plain;
     }
     out.push_str(&text[plain..]);
 }
@@ -114,8 +142,8 @@ pub fn query_response(
     request_id: &str,
     result: impl FnOnce(&mut XmlWriter),
 ) -> Vec<u8> {
-    let response = format!("{action}Response");
-    let result_tag = format!("{action}Result");
+    let response = [action, "Response"].concat();
+    let result_tag = [action, "Result"].concat();
     // Room for a typical response, so building it does not regrow the buffer.
     let mut w = XmlWriter {
         buf: String::with_capacity(512),
@@ -180,7 +208,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn escape_matches_the_reference(text in "[a<&>\"'\t\n\r\u{1}\u{FFFE}\u{FFFF}é€😀 -~]{0,40}") {
+        fn escape_matches_the_reference(text in "[a<&>\"'\t\n\r\u{1}\u{1F}\u{FFFE}\u{FFFF}\u{FFFD}\u{F900}\u{EFBF}é€😀 -~]{0,40}") {
             let mut out = String::from("kept:");
             escape(&text, &mut out);
             prop_assert_eq!(out, format!("kept:{}", escape_reference(&text)));

@@ -2,6 +2,7 @@
 //! that tools which read CloudTrail JSON (and the `CloudTrailEvent` string of
 //! `LookupEvents`) read coffer's events unchanged.
 
+use crate::json::Object;
 use coffer_types::{AccountId, Principal, PrincipalKind, RequestContext};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -408,6 +409,103 @@ impl AuditEvent {
     }
 }
 
+impl AuditEvent {
+    /// Appends the event as JSON: exactly what `serde_json::to_writer` writes for it (a
+    /// test holds the two together), written directly because every request serializes
+    /// one or two of these and `serde_json` is slow on their strings (see [`crate::json`]).
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        let mut o = Object::open(out);
+        o.str("eventVersion", &self.event_version);
+        self.user_identity.write_json(o.name("userIdentity"));
+        event_time::with_text(self.event_time, |t| o.str("eventTime", t))?;
+        o.str("eventSource", &self.event_source);
+        o.str("eventName", &self.event_name);
+        o.str("awsRegion", &self.aws_region);
+        o.str("sourceIPAddress", &self.source_ip_address);
+        o.str("userAgent", &self.user_agent);
+        o.value(
+            "requestParameters",
+            self.request_parameters.as_ref().unwrap_or(&Value::Null),
+        )?;
+        o.value(
+            "responseElements",
+            self.response_elements.as_ref().unwrap_or(&Value::Null),
+        )?;
+        o.str("requestID", &self.request_id);
+        o.str("eventID", &self.event_id);
+        o.bool("readOnly", self.read_only);
+        if !self.resources.is_empty() {
+            let out = o.name("resources");
+            out.push(b'[');
+            for (i, r) in self.resources.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let mut ro = Object::open(out);
+                ro.str("ARN", &r.arn);
+                ro.str("accountId", &r.account_id);
+                ro.str("type", &r.kind);
+                ro.close();
+            }
+            out.push(b']');
+        }
+        o.opt_str("errorCode", self.error_code.as_deref());
+        o.opt_str("errorMessage", self.error_message.as_deref());
+        if let Some(data) = &self.additional_event_data {
+            o.value("additionalEventData", data)?;
+        }
+        o.str("eventType", &self.event_type);
+        o.bool("managementEvent", self.management_event);
+        o.opt_str(
+            "recipientAccountId",
+            self.recipient_account_id.as_ref().map(AccountId::as_str),
+        );
+        o.str("eventCategory", &self.event_category);
+        if let Some(tls) = &self.tls_details {
+            let mut t = Object::open(o.name("tlsDetails"));
+            t.str("tlsVersion", &tls.tls_version);
+            t.str("cipherSuite", &tls.cipher_suite);
+            t.str("clientProvidedHostHeader", &tls.client_provided_host_header);
+            t.close();
+        }
+        o.close();
+        Ok(())
+    }
+}
+
+impl UserIdentity {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut o = Object::open(out);
+        o.str("type", &self.kind);
+        o.opt_str("principalId", self.principal_id.as_deref());
+        o.opt_str("arn", self.arn.as_deref());
+        o.opt_str("accountId", self.account_id.as_deref());
+        o.opt_str("accessKeyId", self.access_key_id.as_deref());
+        o.opt_str("userName", self.user_name.as_deref());
+        if let Some(ctx) = &self.session_context {
+            let mut c = Object::open(o.name("sessionContext"));
+            if let Some(i) = &ctx.session_issuer {
+                let mut io = Object::open(c.name("sessionIssuer"));
+                io.str("type", &i.kind);
+                io.str("principalId", &i.principal_id);
+                io.str("arn", &i.arn);
+                io.str("accountId", &i.account_id);
+                io.str("userName", &i.user_name);
+                io.close();
+            }
+            if let Some(a) = &ctx.attributes {
+                let mut ao = Object::open(c.name("attributes"));
+                ao.opt_str("creationDate", a.creation_date.as_deref());
+                ao.str("mfaAuthenticated", &a.mfa_authenticated);
+                ao.close();
+            }
+            c.close();
+        }
+        o.opt_str("invokedBy", self.invoked_by.as_deref());
+        o.close();
+    }
+}
+
 /// A random (v4) UUID from the crypto crate's CSPRNG: the form of CloudTrail's `eventID`
 /// and of the request ids AWS services return.
 pub fn random_uuid() -> String {
@@ -489,6 +587,20 @@ pub(crate) mod event_time {
         Some(buf)
     }
 
+    /// Calls `f` with the time as [`serialize`] writes it, for a writer without serde.
+    pub(crate) fn with_text<R>(
+        t: OffsetDateTime,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R, serde_json::Error> {
+        fn err(e: impl std::fmt::Display) -> serde_json::Error {
+            <serde_json::Error as serde::ser::Error>::custom(e)
+        }
+        match fixed(t) {
+            Some(buf) => Ok(f(std::str::from_utf8(&buf).map_err(err)?)),
+            None => Ok(f(&general(t).map_err(err)?)),
+        }
+    }
+
     pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
         match fixed(*t) {
             Some(buf) => s.serialize_str(std::str::from_utf8(&buf).map_err(S::Error::custom)?),
@@ -521,6 +633,92 @@ mod tests {
             proptest::prop_assert_eq!(
                 event_time::format(t).unwrap(),
                 event_time::general(t).unwrap()
+            );
+        }
+    }
+
+    /// Text with everything JSON escapes, and multi-byte characters.
+    const TEXT: &str = "(\\PC|[\u{0}-\u{1f}\"\\\\]){0,40}";
+
+    fn opt(text: String, some: bool) -> Option<String> {
+        some.then_some(text)
+    }
+
+    proptest::proptest! {
+        /// `write_json` writes what `serde_json` writes for the event, whichever optional
+        /// parts it has. The literal names every field, so a new field fails to compile
+        /// here until it is added to the test, and then the test until `write_json`
+        /// writes it.
+        #[test]
+        fn write_json_matches_serde_json(
+            t in proptest::collection::vec(TEXT, 16),
+            some in proptest::collection::vec(proptest::bool::ANY, 16),
+            secs in -62_167_219_201i64..253_402_214_400,
+            n in proptest::num::i64::ANY,
+        ) {
+            let s = |i: usize| t[i].clone();
+            let params = json!({ "Name": s(0), "Nested": [s(1), n, 0.5, true, null, {}] });
+            let event = AuditEvent {
+                event_version: Cow::Owned(s(2)),
+                user_identity: UserIdentity {
+                    kind: Cow::Owned(s(3)),
+                    principal_id: opt(s(4), some[0]),
+                    arn: opt(s(5), some[1]),
+                    account_id: opt(s(6), some[2]),
+                    access_key_id: opt(s(7), some[3]),
+                    user_name: opt(s(8), some[4]),
+                    session_context: some[5].then(|| SessionContext {
+                        session_issuer: some[6].then(|| SessionIssuer {
+                            kind: s(9),
+                            principal_id: s(10),
+                            arn: s(11),
+                            account_id: s(12),
+                            user_name: s(13),
+                        }),
+                        attributes: some[7].then(|| SessionAttributes {
+                            creation_date: opt(s(14), some[8]),
+                            mfa_authenticated: s(15),
+                        }),
+                    }),
+                    invoked_by: opt(s(0), some[9]),
+                },
+                event_time: OffsetDateTime::from_unix_timestamp(secs).unwrap(),
+                event_source: Cow::Owned(s(1)),
+                event_name: s(2),
+                aws_region: s(3),
+                source_ip_address: s(4),
+                user_agent: s(5),
+                request_parameters: some[10].then(|| params.clone()),
+                response_elements: some[11].then(|| json!({ "K": s(6) })),
+                request_id: s(7),
+                event_id: s(8),
+                read_only: some[12],
+                resources: if some[13] {
+                    vec![
+                        Resource { arn: s(9), account_id: s(10), kind: Cow::Owned(s(11)) },
+                        Resource { arn: s(12), account_id: s(13), kind: Cow::Borrowed("T") },
+                    ]
+                } else {
+                    Vec::new()
+                },
+                error_code: opt(s(14), some[14]),
+                error_message: opt(s(15), some[15]),
+                additional_event_data: some[0].then(|| params.clone()),
+                event_type: Cow::Owned(s(0)),
+                management_event: some[1],
+                recipient_account_id: some[2].then(|| "000011112222".parse().unwrap()),
+                event_category: Cow::Owned(s(1)),
+                tls_details: some[3].then(|| TlsDetails {
+                    tls_version: s(2),
+                    cipher_suite: s(3),
+                    client_provided_host_header: s(4),
+                }),
+            };
+            let mut ours = Vec::new();
+            event.write_json(&mut ours).unwrap();
+            proptest::prop_assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&event).unwrap()
             );
         }
     }

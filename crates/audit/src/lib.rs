@@ -54,6 +54,7 @@
 mod error;
 mod event;
 mod format;
+mod json;
 mod log;
 mod lookup;
 mod verify;

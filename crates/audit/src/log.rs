@@ -296,7 +296,7 @@ impl AuditLog {
         // Room for a typical record (770 bytes for GetCallerIdentity, 1.1 KB for each of
         // GetSecretValue's two), so serializing rarely regrows the buffer.
         let mut event_json = Vec::with_capacity(2048);
-        serde_json::to_writer(&mut event_json, &event)?;
+        event.write_json(&mut event_json)?;
         if event_json.len() > MAX_EVENT_BYTES {
             return Err(AuditError::EventTooLarge(event_json.len()));
         }

@@ -179,7 +179,7 @@ pub struct FailedAuthentication {
 impl UserIdentity {
     /// The identity of an authenticated caller, shaped as CloudTrail writes each kind.
     pub fn from_principal(p: &Principal) -> Self {
-        let account = p.account.to_string();
+        let account = p.account.as_str().to_owned();
         Self {
             kind: Cow::Borrowed(p.kind.cloudtrail_type()),
             principal_id: Some(p.user_id.clone()),
@@ -351,7 +351,7 @@ impl AuditEvent {
     pub fn with_resource(mut self, arn: String, account: AccountId, kind: &'static str) -> Self {
         self.resources.push(Resource {
             arn,
-            account_id: account.to_string(),
+            account_id: account.as_str().to_owned(),
             kind: Cow::Borrowed(kind),
         });
         self

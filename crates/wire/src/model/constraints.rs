@@ -36,7 +36,9 @@ pub(super) fn collect(
     let mut walk = Walk {
         model,
         entries: Vec::new(),
-        path: String::new(),
+        // Room for the deepest path of most inputs: the buffer is then allocated once
+        // rather than regrown as the first long member name is written into it.
+        path: String::with_capacity(64),
     };
     if let Kind::Structure(members) = &model.shape(shape).kind {
         walk.structure(members, input, false)?;

@@ -29,15 +29,9 @@ const ATTENTION: [bool; 256] = {
     t
 };
 
-/// At least the length of `text` once escaped: each byte [`escape`] looks at grows by at
-/// most 5 bytes (`'` becomes `&apos;`); the characters dropped only shorten it.
-fn escaped_len_bound(text: &str) -> usize {
-    let marked = text.bytes().filter(|&b| ATTENTION[usize::from(b)]).count();
-    text.len() + 5 * marked
-}
-
 /// Escapes the five XML special characters, and drops characters XML 1.0 cannot carry
-/// (most C0 controls, U+FFFE/U+FFFF) so output always parses.
+/// (most C0 controls, U+FFFE/U+FFFF) so output always parses. `out` grows as
+/// [`reserve_str`] grows it, leaving no copy behind.
 pub fn escape(text: &str, out: &mut String) {
     let bytes = text.as_bytes();
     // Runs of bytes that need nothing are copied whole: most text has none at all.
@@ -63,12 +57,17 @@ pub fn escape(text: &str, out: &mut String) {
         };
         // `at` and `at + len` are character boundaries: `at` holds an ASCII byte or the
         // first byte of a three-byte character, and `len` spans exactly that character.
-        out.push_str(&text[plain..at]);
-        out.push_str(replacement);
+        push(out, &text[plain..at]);
+        push(out, replacement);
         plain = at + len;
         i = plain;
     }
-    out.push_str(&text[plain..]);
+    push(out, &text[plain..]);
+}
+
+fn push(out: &mut String, s: &str) {
+    reserve_str(out, s.len());
+    out.push_str(s);
 }
 
 impl XmlWriter {
@@ -94,7 +93,8 @@ impl XmlWriter {
 
     /// `<tag xmlns="...">` for a response's root element.
     pub fn start_with_xmlns(&mut self, tag: &str, xmlns: &str) -> &mut Self {
-        reserve_str(&mut self.buf, tag.len() + escaped_len_bound(xmlns) + 11);
+        // Room for the unescaped text: escaping grows the buffer further if it must.
+        reserve_str(&mut self.buf, tag.len() + xmlns.len() + 11);
         self.buf.push('<');
         self.buf.push_str(tag);
         self.buf.push_str(" xmlns=\"");
@@ -114,7 +114,7 @@ impl XmlWriter {
 
     /// `<tag>escaped text</tag>`.
     pub fn leaf(&mut self, tag: &str, text: &str) -> &mut Self {
-        reserve_str(&mut self.buf, 2 * tag.len() + 5 + escaped_len_bound(text));
+        reserve_str(&mut self.buf, 2 * tag.len() + 5 + text.len());
         self.start(tag);
         escape(text, &mut self.buf);
         self.end(tag)

@@ -214,16 +214,10 @@ pub fn secret_key(region: &str, account: AccountId, name: &str) -> String {
 /// one two or three times.
 fn key(region: &str, account: AccountId, name: &str, version: Option<&str>) -> String {
     let account = account.as_str();
-    let version_len = version.map_or(0, |v| v.len() + 1);
-    let mut k = String::with_capacity(region.len() + account.len() + name.len() + 2 + version_len);
-    for part in [region, "/", account, "/", name] {
-        k.push_str(part);
+    match version {
+        None => [region, "/", account, "/", name].concat(),
+        Some(v) => [region, "/", account, "/", name, "#", v].concat(),
     }
-    if let Some(v) = version {
-        k.push('#');
-        k.push_str(v);
-    }
-    k
 }
 
 pub fn get<T: DeserializeOwned>(

@@ -417,7 +417,8 @@ impl AuditEvent {
         let mut o = Object::open(out);
         o.str("eventVersion", &self.event_version);
         self.user_identity.write_json(o.name("userIdentity"));
-        event_time::with_text(self.event_time, |t| o.str("eventTime", t))?;
+        event_time::with_text(self.event_time, |t| o.str("eventTime", t))
+            .map_err(<serde_json::Error as serde::ser::Error>::custom)?;
         o.str("eventSource", &self.event_source);
         o.str("eventName", &self.event_name);
         o.str("awsRegion", &self.aws_region);
@@ -553,9 +554,19 @@ pub(crate) mod event_time {
     use time::{OffsetDateTime, UtcOffset};
 
     pub fn format(t: OffsetDateTime) -> Result<String, time::error::Format> {
-        match fixed(t) {
-            Some(buf) => Ok(buf.iter().map(|&b| char::from(b)).collect()),
-            None => general(t),
+        with_text(t, str::to_owned)
+    }
+
+    /// Calls `f` with the time as text: from the stack when [`fixed`] can write it, else
+    /// through [`general`]. The one place that chooses, for every writer of the time.
+    pub(crate) fn with_text<R>(
+        t: OffsetDateTime,
+        f: impl FnOnce(&str) -> R,
+    ) -> Result<R, time::error::Format> {
+        let buf = fixed(t);
+        match buf.as_ref().and_then(|b| std::str::from_utf8(b).ok()) {
+            Some(text) => Ok(f(text)),
+            None => general(t).map(|text| f(&text)),
         }
     }
 
@@ -587,25 +598,8 @@ pub(crate) mod event_time {
         Some(buf)
     }
 
-    /// Calls `f` with the time as [`serialize`] writes it, for a writer without serde.
-    pub(crate) fn with_text<R>(
-        t: OffsetDateTime,
-        f: impl FnOnce(&str) -> R,
-    ) -> Result<R, serde_json::Error> {
-        fn err(e: impl std::fmt::Display) -> serde_json::Error {
-            <serde_json::Error as serde::ser::Error>::custom(e)
-        }
-        match fixed(t) {
-            Some(buf) => Ok(f(std::str::from_utf8(&buf).map_err(err)?)),
-            None => Ok(f(&general(t).map_err(err)?)),
-        }
-    }
-
     pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-        match fixed(*t) {
-            Some(buf) => s.serialize_str(std::str::from_utf8(&buf).map_err(S::Error::custom)?),
-            None => s.serialize_str(&general(*t).map_err(S::Error::custom)?),
-        }
+        with_text(*t, |text| s.serialize_str(text)).map_err(S::Error::custom)?
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {

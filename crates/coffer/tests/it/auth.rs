@@ -85,6 +85,32 @@ async fn missing_authentication_is_refused() {
     );
 }
 
+/// Replies carry their protocol's content type, whether or not they hold a secret (those
+/// take another path through the server, to be zeroized once sent).
+#[tokio::test]
+async fn replies_carry_their_protocols_content_type() {
+    let s = TestServer::start();
+    let json = "application/x-amz-json-1.1";
+    for (target, body, member) in [
+        ("TrentService.ListKeys", "{}", "Keys"),
+        (
+            "TrentService.GenerateRandom",
+            r#"{"NumberOfBytes":32}"#,
+            "Plaintext",
+        ),
+    ] {
+        let (status, headers, text) = s.signed_json(&s.admin, "kms", target, body).await;
+        assert_eq!(status, 200, "{target}: {text}");
+        assert_eq!(headers["content-type"], json, "{target}");
+        let reply: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(reply.get(member).is_some(), "{target}: {text}");
+    }
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let (status, headers, text) = s.signed_query(&s.admin, "sts", body, None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(headers["content-type"], "text/xml");
+}
+
 #[tokio::test]
 async fn tampered_body_is_refused() {
     let s = TestServer::start();

@@ -184,13 +184,38 @@ impl TestServer {
         body: &str,
         tamper: Option<&str>,
     ) -> (u16, http::HeaderMap, String) {
-        let headers = vec![
-            ("host".to_string(), format!("127.0.0.1:{}", self.port)),
-            (
-                "content-type".to_string(),
-                "application/x-www-form-urlencoded; charset=utf-8".to_string(),
-            ),
+        let form = "application/x-www-form-urlencoded; charset=utf-8";
+        self.signed_post(c, service, &[("content-type", form)], body, tamper)
+            .await
+    }
+
+    /// An awsJson1.1 call (`target` is the `X-Amz-Target` header), signed but sent raw, so
+    /// that a test sees the response's headers as the server wrote them.
+    pub async fn signed_json(
+        &self,
+        c: &Creds,
+        service: &str,
+        target: &str,
+        body: &str,
+    ) -> (u16, http::HeaderMap, String) {
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", target),
         ];
+        self.signed_post(c, service, &headers, body, None).await
+    }
+
+    /// POSTs `body` to `/` signed with `c`, sending `tamper` instead of it if given.
+    async fn signed_post(
+        &self,
+        c: &Creds,
+        service: &str,
+        extra: &[(&str, &str)],
+        body: &str,
+        tamper: Option<&str>,
+    ) -> (u16, http::HeaderMap, String) {
+        let mut headers = vec![("host".to_string(), format!("127.0.0.1:{}", self.port))];
+        headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let input = sigv4::SignInput::new(
             "POST",
             "/",

@@ -57,6 +57,7 @@ mod format;
 mod json;
 mod log;
 mod lookup;
+mod stats;
 mod verify;
 
 pub use error::AuditError;
@@ -71,6 +72,7 @@ pub use log::{
 pub use lookup::{
     LookupKey, LookupPage, LookupQuery, StoredEvent, lookup_event_item, lookup_events_output,
 };
+pub use stats::{CommitStats, HistogramSnapshot};
 pub use verify::{Problem, VerifyFailure, VerifyReport, verify};
 
 #[cfg(test)]

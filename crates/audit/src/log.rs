@@ -3,6 +3,7 @@
 use crate::error::AuditError;
 use crate::event::{AuditEvent, DEFAULT_REDACTED_FIELDS, event_time, redact_event};
 use crate::format::{self, DIGEST_FILE, Digest, LOCK_FILE, ZERO_HASH, append_record, record_len};
+use crate::stats::{CommitStats, Counters};
 use crate::verify::{self, Lines, Problem, Scan, Segment, Visit};
 use coffer_crypto::{SecretKey, hmac_sha256, sha256};
 use coffer_types::{AccountId, SharedClock};
@@ -163,6 +164,8 @@ pub(crate) struct Shared {
     pub underway: AtomicUsize,
     /// The writer thread, woken when the last announced record is queued.
     pub writer: OnceLock<std::thread::Thread>,
+    /// The group commit's histograms, for metrics.
+    pub stats: Counters,
     #[cfg(test)]
     pub fail_sync: AtomicBool,
 }
@@ -179,6 +182,8 @@ type Closer = oneshot::Sender<Result<(), AuditError>>;
 /// answer (a call and the calls a service made on its behalf share one wake-up).
 struct Pending {
     records: Vec<Record>,
+    /// When the caller handed the records over, for [`Counters::group`].
+    queued: Instant,
     /// Told the sequence number of the last record once all of them are durable.
     reply: oneshot::Sender<Result<u64, AuditError>>,
 }
@@ -323,7 +328,11 @@ impl AuditLog {
         }
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Msg::Append(Pending { records, reply }))
+            .send(Msg::Append(Pending {
+                records,
+                queued: Instant::now(),
+                reply,
+            }))
             .await
             .map_err(|_| self.gone())?;
         rx.await.map_err(|_| self.gone())?
@@ -355,6 +364,12 @@ impl AuditLog {
     }
 
     /// The sequence number of the newest durable record (0 when empty).
+    /// The group commit's histograms so far (records per group, the first caller's wait
+    /// for the writer, the write and sync).
+    pub fn commit_stats(&self) -> CommitStats {
+        self.shared.stats.snapshot()
+    }
+
     pub fn last_seq(&self) -> u64 {
         read_index(&self.shared).entries.len() as u64
     }
@@ -663,7 +678,16 @@ impl Writer {
     /// every waiter gets the error: none of them may assume durability.
     fn commit(&mut self, batch: Vec<Pending>) -> Result<(), AuditError> {
         let first_seq = self.next_seq;
-        match self.write_batch(&batch) {
+        let started = Instant::now();
+        let written = self.write_batch(&batch);
+        if let Some(first) = batch.first() {
+            self.shared.stats.group(
+                batch.iter().map(|p| p.records.len()).sum(),
+                started.saturating_duration_since(first.queued),
+                started.elapsed(),
+            );
+        }
+        match written {
             Ok(entries) => {
                 write_index(&self.shared).entries.extend(entries);
                 let mut next = first_seq;

@@ -214,6 +214,28 @@ async fn concurrent_appends_are_durable_batched_and_chained() {
     assert!(report.segments > 1, "1 MiB segments should have rotated");
 }
 
+/// Each group commit is counted once, with its records, its wait and its sync: a lone
+/// caller's appends are groups of one.
+#[tokio::test]
+async fn commit_stats_count_each_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path(), None, AuditOptions::default());
+    assert_eq!(log.commit_stats().group_records.count, 0);
+    for i in 0..5 {
+        log.append(event(i)).await.unwrap();
+    }
+    log.append_all(vec![event(5), event(6)]).await.unwrap();
+    let s = log.commit_stats();
+    assert_eq!(s.group_records.count, 6);
+    assert_eq!(s.group_records.sum, 7.0);
+    assert_eq!(s.group_records.buckets[0], (1.0, 5));
+    assert_eq!(s.group_records.buckets[1], (2.0, 6));
+    assert_eq!(s.group_sync_seconds.count, 6);
+    assert!(s.group_sync_seconds.sum > 0.0, "a sync takes time");
+    assert_eq!(s.group_wait_seconds.count, 6);
+    log.close().await.unwrap();
+}
+
 /// A call's own record and those of the calls made on its behalf are one append: they
 /// land next to each other, however many callers write at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -245,6 +267,9 @@ async fn one_callers_records_are_adjacent() {
         })
         .collect();
     assert_eq!(key_ids.len(), 64 * 3);
+    let groups = log.commit_stats().group_records;
+    assert_eq!(groups.sum, 192.0, "every record in some group");
+    assert!((1..=64).contains(&groups.count), "{groups:?}");
     for (c, last) in last_seqs {
         let last = usize::try_from(last).unwrap();
         let got = &key_ids[last - 3..last];

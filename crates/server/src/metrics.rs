@@ -1,6 +1,9 @@
-//! Prometheus metrics: request counts by service, operation and outcome, and a latency
-//! histogram. Kept dependency-free: a few counters do not justify a metrics framework.
+//! Prometheus metrics: request counts by service, operation and outcome, a latency
+//! histogram, and the audit log's group commit (records per group, the wait for the
+//! writer, the sync). Kept dependency-free: a few counters do not justify a metrics
+//! framework.
 
+use coffer_audit::{CommitStats, HistogramSnapshot};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -70,8 +73,8 @@ impl Metrics {
         self.audit_failures.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The Prometheus text exposition format.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition format, with the audit log's `commit` histograms.
+    pub fn render(&self, commit: &CommitStats) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP coffer_requests_total Requests by service, operation and result code.\n",
@@ -92,24 +95,40 @@ impl Metrics {
             );
         }
         drop(m);
-        out.push_str("# HELP coffer_request_duration_seconds Request latency.\n");
-        out.push_str("# TYPE coffer_request_duration_seconds histogram\n");
-        for (b, c) in BUCKETS_MS.iter().zip(&self.buckets) {
-            let _ = writeln!(
-                out,
-                "coffer_request_duration_seconds_bucket{{le=\"{}\"}} {}",
-                b / 1000.0,
-                c.load(Ordering::Relaxed)
-            );
+        let latency = HistogramSnapshot {
+            buckets: BUCKETS_MS
+                .iter()
+                .zip(&self.buckets)
+                .map(|(b, c)| (b / 1000.0, c.load(Ordering::Relaxed)))
+                .collect(),
+            count: self.count.load(Ordering::Relaxed),
+            sum: self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        };
+        let histograms = [
+            (
+                "coffer_request_duration_seconds",
+                "Request latency.",
+                &latency,
+            ),
+            (
+                "coffer_audit_group_records",
+                "Audit records per group commit (one sync each).",
+                &commit.group_records,
+            ),
+            (
+                "coffer_audit_group_wait_seconds",
+                "From a group's first record handed to the audit writer to the start of its write.",
+                &commit.group_wait_seconds,
+            ),
+            (
+                "coffer_audit_group_sync_seconds",
+                "Writing and syncing one audit group commit.",
+                &commit.group_sync_seconds,
+            ),
+        ];
+        for (name, help, h) in histograms {
+            write_histogram(&mut out, name, help, h);
         }
-        let count = self.count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "coffer_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "coffer_request_duration_seconds_sum {sum}");
-        let _ = writeln!(out, "coffer_request_duration_seconds_count {count}");
         out.push_str("# TYPE coffer_audit_failures_total counter\n");
         let _ = writeln!(
             out,
@@ -120,9 +139,56 @@ impl Metrics {
     }
 }
 
+fn write_histogram(out: &mut String, name: &str, help: &str, h: &HistogramSnapshot) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (bound, n) in &h.buckets {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(out, "{name}_sum {}", h.sum);
+    let _ = writeln!(out, "{name}_count {}", h.count);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn commits(buckets: Vec<(f64, u64)>, count: u64, sum: f64) -> CommitStats {
+        let h = HistogramSnapshot {
+            buckets,
+            count,
+            sum,
+        };
+        CommitStats {
+            group_records: h.clone(),
+            group_wait_seconds: h.clone(),
+            group_sync_seconds: h,
+        }
+    }
+
+    #[test]
+    fn audit_commit_histograms_in_the_exposition_format() {
+        let text = Metrics::default().render(&commits(vec![(0.00005, 2), (0.0001, 3)], 4, 0.5));
+        let wait: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("coffer_audit_group_wait_seconds"))
+            .collect();
+        assert_eq!(
+            wait,
+            [
+                "# HELP coffer_audit_group_wait_seconds From a group's first record handed to the audit writer to the start of its write.",
+                "# TYPE coffer_audit_group_wait_seconds histogram",
+                r#"coffer_audit_group_wait_seconds_bucket{le="0.00005"} 2"#,
+                r#"coffer_audit_group_wait_seconds_bucket{le="0.0001"} 3"#,
+                r#"coffer_audit_group_wait_seconds_bucket{le="+Inf"} 4"#,
+                "coffer_audit_group_wait_seconds_sum 0.5",
+                "coffer_audit_group_wait_seconds_count 4",
+            ]
+        );
+        assert!(text.contains("# TYPE coffer_audit_group_records histogram\n"));
+        assert!(text.contains("# TYPE coffer_audit_group_sync_seconds histogram\n"));
+    }
 
     #[test]
     fn counts_by_service_operation_and_code_in_order() {
@@ -132,7 +198,7 @@ mod tests {
         m.observe("iam", "CreateUser", "400", ms);
         m.observe("sts", "GetCallerIdentity", "200", ms);
         m.observe("sts", "AssumeRole", "200", ms);
-        let text = m.render();
+        let text = m.render(&commits(Vec::new(), 0, 0.0));
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with("coffer_requests_total{"))

@@ -148,7 +148,7 @@ pub fn internal_endpoint(
         (&Method::GET, "/metrics") => Some(text(
             StatusCode::OK,
             "text/plain; version=0.0.4",
-            state.metrics.render(),
+            state.metrics.render(&state.audit.commit_stats()),
         )),
         (&Method::POST, "/_coffer/clock/advance") => Some(advance_clock(state, req, conn)),
         _ => None,

@@ -221,6 +221,16 @@ async fn health_and_metrics() {
         ),
         "{body}"
     );
+    // The call's record was committed durably before the answer, in some group.
+    let value = |name: &str| -> f64 {
+        let line = body.lines().find(|l| l.starts_with(name)).unwrap();
+        line[name.len()..].trim().parse().unwrap()
+    };
+    let groups = value("coffer_audit_group_records_count ");
+    assert!(groups >= 1.0, "{body}");
+    assert!(value("coffer_audit_group_records_sum ") >= 1.0, "{body}");
+    assert_eq!(value("coffer_audit_group_sync_seconds_count "), groups);
+    assert_eq!(value("coffer_audit_group_wait_seconds_count "), groups);
 }
 
 #[tokio::test]

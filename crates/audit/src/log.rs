@@ -363,13 +363,13 @@ impl AuditLog {
         rx.await.map_err(|_| self.gone())?
     }
 
-    /// The sequence number of the newest durable record (0 when empty).
     /// The group commit's histograms so far (records per group, the first caller's wait
     /// for the writer, the write and sync).
     pub fn commit_stats(&self) -> CommitStats {
         self.shared.stats.snapshot()
     }
 
+    /// The sequence number of the newest durable record (0 when empty).
     pub fn last_seq(&self) -> u64 {
         read_index(&self.shared).entries.len() as u64
     }

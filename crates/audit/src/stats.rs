@@ -3,10 +3,11 @@
 //! long the group's write and sync took.
 //!
 //! These say why throughput is what it is. On a 2-core VM whose sync took 100-300 us,
-//! a third of the groups held one caller and most records went in groups holding nearly
-//! every connection of the load, each started 1-2 ms after its first caller had handed
-//! its record over: the writer thread, woken, waited for a CPU behind the request
-//! workers. The wait is visible here and nowhere else.
+//! under 64 connections, a quarter to a third of the groups held one caller while most
+//! records went in groups holding nearly every connection, the largest often started 1-2
+//! ms after their first record was handed over: the woken writer thread waited for a CPU
+//! behind the request workers (BENCHMARKS.md, "A thirteenth host"). Only the wait
+//! histogram shows this.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -72,7 +72,7 @@ pub use log::{
 pub use lookup::{
     LookupKey, LookupPage, LookupQuery, StoredEvent, lookup_event_item, lookup_events_output,
 };
-pub use stats::{CommitStats, HistogramSnapshot};
+pub use stats::CommitStats;
 pub use verify::{Problem, VerifyFailure, VerifyReport, verify};
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //! behind the request workers (BENCHMARKS.md, "A thirteenth host"). Only the wait
 //! histogram shows this.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use coffer_types::{Histogram, HistogramSnapshot};
 use std::time::Duration;
 
 /// Upper bounds of the records-per-group buckets.
@@ -19,58 +19,6 @@ const RECORD_BOUNDS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const MICROS_BOUNDS: [u64; 11] = [
     50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 100_000, 1_000_000,
 ];
-
-/// A histogram with Prometheus's cumulative buckets, updated without locks.
-#[derive(Debug)]
-struct Histogram {
-    bounds: &'static [u64],
-    /// `cumulative[i]` counts observations at or below `bounds[i]`.
-    cumulative: Vec<AtomicU64>,
-    count: AtomicU64,
-    sum: AtomicU64,
-    /// Counted units per exposition unit (1e6 for microseconds shown as seconds); a
-    /// division, so that 50 us shows as exactly `0.00005`.
-    per_unit: f64,
-}
-
-impl Histogram {
-    fn new(bounds: &'static [u64], per_unit: f64) -> Self {
-        Self {
-            bounds,
-            cumulative: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
-            count: AtomicU64::new(0),
-            sum: AtomicU64::new(0),
-            per_unit,
-        }
-    }
-
-    fn observe(&self, value: u64) {
-        for (bound, n) in self.bounds.iter().zip(&self.cumulative) {
-            if value <= *bound {
-                n.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum.fetch_add(value, Ordering::Relaxed);
-    }
-
-    fn snapshot(&self) -> HistogramSnapshot {
-        HistogramSnapshot {
-            buckets: self
-                .bounds
-                .iter()
-                .zip(&self.cumulative)
-                .map(|(b, n)| (*b as f64 / self.per_unit, n.load(Ordering::Relaxed)))
-                .collect(),
-            count: self.count.load(Ordering::Relaxed),
-            sum: self.sum.load(Ordering::Relaxed) as f64 / self.per_unit,
-        }
-    }
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
 
 /// What the writer counts; see the module documentation.
 #[derive(Debug)]
@@ -83,9 +31,9 @@ pub(crate) struct Counters {
 impl Default for Counters {
     fn default() -> Self {
         Self {
-            group_records: Histogram::new(&RECORD_BOUNDS, 1.0),
-            group_wait: Histogram::new(&MICROS_BOUNDS, 1e6),
-            group_sync: Histogram::new(&MICROS_BOUNDS, 1e6),
+            group_records: Histogram::counts(&RECORD_BOUNDS),
+            group_wait: Histogram::micros(&MICROS_BOUNDS),
+            group_sync: Histogram::micros(&MICROS_BOUNDS),
         }
     }
 }
@@ -96,8 +44,8 @@ impl Counters {
     pub(crate) fn group(&self, records: usize, waited: Duration, synced: Duration) {
         self.group_records
             .observe(u64::try_from(records).unwrap_or(u64::MAX));
-        self.group_wait.observe(micros(waited));
-        self.group_sync.observe(micros(synced));
+        self.group_wait.observe_duration(waited);
+        self.group_sync.observe_duration(synced);
     }
 
     pub(crate) fn snapshot(&self) -> CommitStats {
@@ -107,16 +55,6 @@ impl Counters {
             group_sync_seconds: self.group_sync.snapshot(),
         }
     }
-}
-
-/// A histogram read at one moment: `(upper bound, observations at or below it)` in
-/// increasing order, then the count and sum of all observations (the `+Inf` bucket is
-/// the count).
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistogramSnapshot {
-    pub buckets: Vec<(f64, u64)>,
-    pub count: u64,
-    pub sum: f64,
 }
 
 /// The group commit's histograms; see [`crate::AuditLog::commit_stats`].

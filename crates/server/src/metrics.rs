@@ -3,7 +3,8 @@
 //! writer, the sync). Kept dependency-free: a few counters do not justify a metrics
 //! framework.
 
-use coffer_audit::{CommitStats, HistogramSnapshot};
+use coffer_audit::CommitStats;
+use coffer_types::{Histogram, HistogramSnapshot};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -11,7 +12,10 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-const BUCKETS_MS: [f64; 10] = [0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0];
+/// Upper bounds of the latency buckets, in microseconds (0.5 ms to 1 s).
+const LATENCY_MICROS: [u64; 10] = [
+    500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
+];
 /// Joins service, operation and code in a counter's key; sorts before every printable
 /// character, so keys order as the (service, operation, code) triples do.
 const SEP: char = '\u{1f}';
@@ -22,14 +26,21 @@ thread_local! {
     static KEY: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
-#[derive(Default)]
 pub struct Metrics {
     /// Written only when a (service, operation, code) is seen for the first time.
     requests: RwLock<BTreeMap<String, AtomicU64>>,
-    buckets: [AtomicU64; BUCKETS_MS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
+    latency: Histogram,
     audit_failures: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            requests: RwLock::default(),
+            latency: Histogram::micros(&LATENCY_MICROS),
+            audit_failures: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Metrics {
@@ -44,15 +55,7 @@ impl Metrics {
             }
             self.count_request(key);
         });
-        let ms = latency.as_secs_f64() * 1000.0;
-        for (i, b) in BUCKETS_MS.iter().enumerate() {
-            if let (true, Some(c)) = (ms <= *b, self.buckets.get(i)) {
-                c.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        self.latency.observe_duration(latency);
     }
 
     fn count_request(&self, key: &str) {
@@ -95,15 +98,7 @@ impl Metrics {
             );
         }
         drop(m);
-        let latency = HistogramSnapshot {
-            buckets: BUCKETS_MS
-                .iter()
-                .zip(&self.buckets)
-                .map(|(b, c)| (b / 1000.0, c.load(Ordering::Relaxed)))
-                .collect(),
-            count: self.count.load(Ordering::Relaxed),
-            sum: self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
-        };
+        let latency = self.latency.snapshot();
         let histograms = [
             (
                 "coffer_request_duration_seconds",

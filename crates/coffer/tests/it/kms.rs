@@ -1128,3 +1128,128 @@ async fn key_last_usage_comes_from_the_audit_trail() {
     assert_eq!(last.operation().map(|o| o.as_str()), Some("Encrypt"));
     assert!(last.cloud_trail_event_id().is_some());
 }
+
+/// What a review against AWS's references found: grant constraints compare keys without
+/// regard to case and have size limits, `Recipient` (an enclave's attestation, which coffer
+/// cannot verify) is refused rather than ignored, and two validation messages use AWS's
+/// wording.
+#[tokio::test]
+async fn grant_constraints_recipient_and_aws_wording() {
+    use aws_sdk_kms::types::{GrantConstraints, KeyEncryptionMechanism, RecipientInfo};
+    let s = TestServer::start();
+    let admin = s.kms(&s.admin);
+    let id = symmetric(&admin).await;
+    let (alice, alice_arn) = user_with_policy(&s, "alice", None).await;
+    let kms = s.kms(&alice);
+    let subset = GrantConstraints::builder()
+        .encryption_context_subset("PURPOSE", "test")
+        .build();
+    admin
+        .create_grant()
+        .key_id(&id)
+        .grantee_principal(&alice_arn)
+        .operations(GrantOperation::Encrypt)
+        .constraints(subset)
+        .send()
+        .await
+        .unwrap();
+    let enc = |k: &str, v: &str| {
+        kms.encrypt()
+            .key_id(&id)
+            .plaintext(Blob::new(b"x".to_vec()))
+            .encryption_context(k, v)
+            .encryption_context("other", "y")
+            .send()
+    };
+    enc("Purpose", "test").await.unwrap();
+    let e = enc("Purpose", "TEST").await.unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+
+    let mut nine = GrantConstraints::builder();
+    for i in 0..9 {
+        nine = nine.encryption_context_equals(format!("k{i}"), "v");
+    }
+    let long = GrantConstraints::builder()
+        .encryption_context_subset("k", "v".repeat(385))
+        .build();
+    for c in [nine.build(), long] {
+        let e = admin
+            .create_grant()
+            .key_id(&id)
+            .grantee_principal(&alice_arn)
+            .operations(GrantOperation::Encrypt)
+            .constraints(c)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "ValidationException");
+    }
+
+    let recipient = RecipientInfo::builder()
+        .key_encryption_algorithm(KeyEncryptionMechanism::RsaesOaepSha256)
+        .attestation_document(Blob::new(b"not a document".to_vec()))
+        .build();
+    let ct = admin
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"secret".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let e = admin
+        .decrypt()
+        .ciphertext_blob(ct.ciphertext_blob().unwrap().clone())
+        .recipient(recipient.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    let e = admin
+        .generate_data_key()
+        .key_id(&id)
+        .key_spec(DataKeySpec::Aes256)
+        .recipient(recipient.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    let e = admin
+        .generate_random()
+        .number_of_bytes(8)
+        .recipient(recipient)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+
+    let rsa = key(&admin, KeySpec::Rsa2048, KeyUsageType::EncryptDecrypt).await;
+    let e = admin
+        .encrypt()
+        .key_id(&rsa)
+        .plaintext(Blob::new(vec![1; 191]))
+        .encryption_algorithm(EncryptionAlgorithmSpec::RsaesOaepSha256)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_kms::error::ProvideErrorMetadata::message(&e),
+        Some(
+            "Algorithm RSAES_OAEP_SHA_256 and key spec RSA_2048 cannot encrypt data larger than 190 bytes."
+        )
+    );
+    let signer = key(&admin, KeySpec::EccNistP256, KeyUsageType::SignVerify).await;
+    let e = admin
+        .sign()
+        .key_id(&signer)
+        .message(Blob::new(vec![7; 31]))
+        .message_type(MessageType::Digest)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    assert_eq!(
+        aws_sdk_kms::error::ProvideErrorMetadata::message(&e),
+        Some("Digest is invalid length for algorithm ECDSA_SHA_256.")
+    );
+}

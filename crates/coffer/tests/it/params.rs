@@ -1593,3 +1593,106 @@ async fn undelivered_events_survive_a_restart() {
     assert!(request.contains("Parameter Store Change"), "{request}");
     assert!(request.contains("/durable/p"), "{request}");
 }
+
+/// Rules from AWS's references that a review against them found missing: the name limit
+/// counts the ARN, reads refuse names with spaces inside, values may not nest parameters,
+/// tags have one value per key and at most 50, and tag filters take BeginsWith.
+#[tokio::test]
+async fn reference_rules_for_names_values_and_tags() {
+    let s = TestServer::start();
+    let ssm = s.ssm(&s.admin);
+    // `arn:aws:ssm:<region>:<account>:parameter` comes before the name and counts.
+    let prefix = format!("arn:aws:ssm:{}:{}:parameter", crate::kit::REGION, s.account);
+    let longest = format!("/{}", "n".repeat(1011 - prefix.len() - 1));
+    put(&ssm, &longest, "v", ParameterType::String).await;
+    let (code, _) = err(ssm
+        .put_parameter()
+        .name(format!("{longest}n"))
+        .value("v")
+        .r#type(ParameterType::String)
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+
+    for name in ["/sp/ a", "sp b"] {
+        let (code, _) = err(ssm.get_parameter().name(name).send().await);
+        assert_eq!(code, "ValidationException", "{name}");
+        let (code, _) = err(ssm.get_parameters().names("/ok").names(name).send().await);
+        assert_eq!(code, "ValidationException", "{name}");
+        let (code, _) = err(ssm.get_parameter_history().name(name).send().await);
+        assert_eq!(code, "ValidationException", "{name}");
+        let (code, _) = err(ssm
+            .label_parameter_version()
+            .name(name)
+            .labels("l")
+            .send()
+            .await);
+        assert_eq!(code, "ValidationException", "{name}");
+    }
+
+    for nested in ["{{ssm:/a}}", "x {{y}} z"] {
+        let (code, msg) = err(ssm
+            .put_parameter()
+            .name("/nest")
+            .value(nested)
+            .r#type(ParameterType::SecureString)
+            .send()
+            .await);
+        assert_eq!(code, "ValidationException");
+        assert!(msg.contains("can't nest another parameter"), "{msg}");
+    }
+    put(&ssm, "/nest", "{ not nested }}", ParameterType::String).await;
+
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    ssm.put_parameter()
+        .name("/tagged")
+        .value("v")
+        .r#type(ParameterType::String)
+        .tags(tag("env", "dev"))
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+    let listed = ssm
+        .list_tags_for_resource()
+        .resource_type(ResourceTypeForTagging::Parameter)
+        .resource_id("/tagged")
+        .send()
+        .await
+        .unwrap();
+    let pairs: Vec<(&str, &str)> = listed
+        .tag_list()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(pairs, [("env", "prod")]);
+    let mut many = ssm
+        .put_parameter()
+        .name("/many")
+        .value("v")
+        .r#type(ParameterType::String);
+    for i in 0..51 {
+        many = many.tags(tag(&format!("k{i}"), "v"));
+    }
+    assert_eq!(err(many.send().await).0, "TooManyTagsError");
+    assert_eq!(
+        err(ssm.get_parameter().name("/many").send().await).0,
+        "ParameterNotFound"
+    );
+
+    let found = ssm
+        .describe_parameters()
+        .parameter_filters(
+            ParameterStringFilter::builder()
+                .key("tag:env")
+                .option("BeginsWith")
+                .values("pr")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = found.parameters().iter().filter_map(|p| p.name()).collect();
+    assert_eq!(names, ["/tagged"]);
+}

@@ -2358,3 +2358,110 @@ async fn more_error_cases() {
         );
     }
 }
+
+/// Behaviours AWS's API reference and user guide spell out: a secret's first version is
+/// AWSCURRENT whatever labels PutSecretValue names; public resource policies are blocked
+/// only when asked; CancelRotateSecret leaves the unfinished version's AWSPENDING label for
+/// the caller to clear; the `all` filter searches any word of its value.
+#[tokio::test]
+async fn first_version_public_policy_cancelled_rotation_and_word_search() {
+    let s = TestServer::start();
+    let c = sm(&s, &s.admin);
+
+    c.create_secret().name("prod/DbCreds").send().await.unwrap();
+    let put = c
+        .put_secret_value()
+        .secret_id("prod/DbCreds")
+        .secret_string("v1")
+        .client_request_token(T1)
+        .version_stages("X")
+        .send()
+        .await
+        .unwrap();
+    let stages: HashSet<&str> = put.version_stages().iter().map(String::as_str).collect();
+    assert_eq!(stages, HashSet::from(["X", "AWSCURRENT"]));
+    assert_eq!(current(&c, "prod/DbCreds").await, "v1");
+    // The second version gets only what it asks for.
+    let put = c
+        .put_secret_value()
+        .secret_id("prod/DbCreds")
+        .secret_string("v2")
+        .client_request_token(T2)
+        .version_stages("AWSPENDING")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.version_stages(), ["AWSPENDING"]);
+    assert_eq!(current(&c, "prod/DbCreds").await, "v1");
+
+    // T2 holds AWSPENDING as a rotation would have left it: cancelling keeps the label,
+    // RotateSecret then refuses to start, and the caller clears it.
+    let c2 = c
+        .cancel_rotate_secret()
+        .secret_id("prod/DbCreds")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(c2.version_id(), Some(T2));
+    let d = c
+        .describe_secret()
+        .secret_id("prod/DbCreds")
+        .send()
+        .await
+        .unwrap();
+    let labels = d.version_ids_to_stages().unwrap();
+    assert_eq!(labels[T2], ["AWSPENDING"]);
+    c.update_secret_version_stage()
+        .secret_id("prod/DbCreds")
+        .version_stage("AWSPENDING")
+        .remove_from_version_id(T2)
+        .send()
+        .await
+        .unwrap();
+
+    let public = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}"#;
+    let e = c
+        .put_resource_policy()
+        .secret_id("prod/DbCreds")
+        .resource_policy(public)
+        .block_public_policy(true)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "PublicPolicyException");
+    c.put_resource_policy()
+        .secret_id("prod/DbCreds")
+        .resource_policy(public)
+        .send()
+        .await
+        .unwrap();
+
+    c.create_secret()
+        .name("billing")
+        .description("Invoices API key")
+        .secret_string("x")
+        .send()
+        .await
+        .unwrap();
+    let names = |search: &'static str| {
+        let c = c.clone();
+        async move {
+            let filter = Filter::builder()
+                .key(FilterNameStringType::All)
+                .values(search)
+                .build();
+            let r = c.list_secrets().filters(filter).send().await.unwrap();
+            let mut n: Vec<String> = r
+                .secret_list()
+                .iter()
+                .map(|e| e.name().unwrap().to_owned())
+                .collect();
+            n.sort();
+            n
+        }
+    };
+    assert_eq!(names("prod/DbCreds").await, ["prod/DbCreds"]);
+    assert_eq!(names("db_invoices").await, ["billing", "prod/DbCreds"]);
+    assert_eq!(names("INVOICE").await, ["billing"]);
+    assert!(names("staging secret").await.is_empty());
+}

@@ -310,13 +310,21 @@ fn grant_allows(
 fn constraints_hold(g: &GrantRecord, ctx: Option<&EncryptionContext>) -> bool {
     let empty = EncryptionContext::new();
     let ctx = ctx.unwrap_or(&empty);
+    // "In a grant constraint, the key in each key-value pair is not case sensitive, but
+    // the value is case sensitive" (AWS's GrantConstraints reference).
+    let value_of = |key: &str| {
+        ctx.iter()
+            .find(|(k, _)| k.to_lowercase() == key.to_lowercase())
+            .map(|(_, v)| v)
+    };
+    let all_present = |c: &EncryptionContext| c.iter().all(|(k, v)| value_of(k) == Some(v));
     if let Some(eq) = &g.context_equals
-        && eq != ctx
+        && !(eq.len() == ctx.len() && all_present(eq))
     {
         return false;
     }
     if let Some(sub) = &g.context_subset
-        && !sub.iter().all(|(k, v)| ctx.get(k) == Some(v))
+        && !all_present(sub)
     {
         return false;
     }

@@ -23,6 +23,7 @@ use coffer_kms::spec::{
     MessageType, SigningAlgorithm,
 };
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -156,11 +157,7 @@ pub(super) fn encrypt_with(
                 .ok_or_else(|| KmsError::Internal("RSA algorithm on a non-RSA key".into()))?;
             let max = coffer_crypto::rsa_oaep_max_plaintext(asym, hash);
             if plaintext.len() > max {
-                return Err(KmsError::Validation(format!(
-                    "Plaintext too large: {} with {} encrypts at most {max} bytes.",
-                    key.spec.as_str(),
-                    alg.as_str()
-                )));
+                return Err(messages::rsa_plaintext_too_large(alg, key.spec, max).into());
             }
             let spki = coffer_crypto::public_key_spki(asym, &material)
                 .map_err(|e| KmsError::Internal(e.to_string()))?;
@@ -245,6 +242,20 @@ pub struct DecryptInput {
     key_id: Option<String>,
     encryption_algorithm: Option<EncryptionAlgorithm>,
     dry_run: Option<bool>,
+    recipient: Option<IgnoredAny>,
+}
+
+/// `Recipient` asks KMS to encrypt its answer to the public key in a Nitro Enclaves
+/// attestation document and to leave the plaintext out. coffer cannot verify such a
+/// document (it runs no enclaves and holds no Nitro root of trust), so it refuses the
+/// request rather than return in plaintext what the caller asked to keep from the network.
+fn refuse_recipient(recipient: Option<&IgnoredAny>) -> Result<(), KmsError> {
+    match recipient {
+        Some(_) => Err(KmsError::Validation(
+            "The Recipient parameter is not supported: coffer cannot verify Nitro Enclaves attestation documents.".into(),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The result of opening a ciphertext: the key, the algorithm and the plaintext.
@@ -367,6 +378,7 @@ pub fn decrypt(call: &Call<'_>, i: DecryptInput, audit: &mut AuditInfo) -> Resul
         &i.encryption_context,
         i.dry_run,
     ));
+    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let o = open_ciphertext(
         call,
@@ -506,6 +518,7 @@ pub struct DataKeyInput {
     #[serde(default)]
     grant_tokens: Vec<String>,
     dry_run: Option<bool>,
+    recipient: Option<IgnoredAny>,
 }
 
 /// The data key's length: from `NumberOfBytes` (its range already checked against the
@@ -538,6 +551,7 @@ pub fn generate_data_key(
         ("keySpec", i.key_spec.map(|s| json!(s.as_str()))),
         ("encryptionContext", audit_ctx(&i.encryption_context)),
     ]));
+    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let len = data_key_len(i.number_of_bytes, i.key_spec)?;
     let dk = new_data_key(
@@ -611,6 +625,7 @@ pub struct DataKeyPairInput {
     #[serde(default)]
     grant_tokens: Vec<String>,
     dry_run: Option<bool>,
+    recipient: Option<IgnoredAny>,
 }
 
 pub fn generate_data_key_pair(
@@ -624,6 +639,7 @@ pub fn generate_data_key_pair(
         ("keyPairSpec", Some(json!(i.key_pair_spec.as_str()))),
         ("encryptionContext", audit_ctx(&i.encryption_context)),
     ]));
+    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let asym = material::asym_spec(i.key_pair_spec.key_spec()).ok_or_else(|| {
         KmsError::UnsupportedOperation(format!(
@@ -673,6 +689,7 @@ pub fn generate_data_key_pair(
 pub struct RandomInput {
     number_of_bytes: Option<i64>,
     custom_key_store_id: Option<String>,
+    recipient: Option<IgnoredAny>,
 }
 
 pub fn generate_random(
@@ -684,6 +701,7 @@ pub fn generate_random(
         "numberOfBytes",
         i.number_of_bytes.map(|n| json!(n)),
     )]));
+    refuse_recipient(i.recipient.as_ref())?;
     coffer_storage::read_each(call.state.store.as_ref(), |t| {
         authz::check(call, t, &Ask::new("kms:GenerateRandom", "*"), None).map_err(KmsError::from)
     })?;
@@ -753,9 +771,13 @@ fn signing_setup(
     Ok((asym, crypto_signing(alg), mt))
 }
 
-fn crypto_input_error(e: coffer_crypto::CryptoError) -> KmsError {
-    match e {
-        coffer_crypto::CryptoError::InvalidInput(msg) => KmsError::Validation(msg.to_owned()),
+/// Sign and Verify refuse a caller's input only for a DIGEST of the wrong length, which
+/// AWS words `Digest is invalid length for algorithm <ALG>.`
+fn signing_input_error(alg: SigningAlgorithm) -> impl Fn(coffer_crypto::CryptoError) -> KmsError {
+    move |e| match e {
+        coffer_crypto::CryptoError::InvalidInput(_) => {
+            messages::digest_invalid_length(alg.as_str()).into()
+        }
         other => KmsError::Internal(other.to_string()),
     }
 }
@@ -842,7 +864,7 @@ pub fn sign(call: &Call<'_>, i: SignInput, audit: &mut AuditInfo) -> Result<Valu
     )?;
     let (_, private) = material::open_current(&call.state.barrier, &k.key)?;
     let sig = coffer_crypto::sign(k.asym, &private, k.alg, k.mt, &i.message.0)
-        .map_err(crypto_input_error)?;
+        .map_err(signing_input_error(i.signing_algorithm))?;
     Ok(json!({
         "KeyId": k.key.arn(),
         "Signature": b64(&sig),
@@ -876,7 +898,7 @@ pub fn verify(call: &Call<'_>, i: VerifyInput, audit: &mut AuditInfo) -> Result<
     )?;
     let spki = public_key(call, &k.key, k.asym)?;
     let valid = coffer_crypto::verify(k.asym, &spki, k.alg, k.mt, &i.message.0, &i.signature.0)
-        .map_err(crypto_input_error)?;
+        .map_err(signing_input_error(i.signing_algorithm))?;
     if !valid {
         return Err(KmsError::InvalidSignature);
     }
@@ -1043,6 +1065,7 @@ pub struct SharedSecretInput {
     #[serde(default)]
     grant_tokens: Vec<String>,
     dry_run: Option<bool>,
+    recipient: Option<IgnoredAny>,
 }
 
 pub fn derive_shared_secret(
@@ -1053,6 +1076,7 @@ pub fn derive_shared_secret(
     audit.request_parameters = Some(json!({
         "keyId": i.key_id, "keyAgreementAlgorithm": i.key_agreement_algorithm
     }));
+    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let req = Request {
         context: None,

@@ -108,6 +108,36 @@ fn validate_operations(
             "Grant constraints on the encryption context are supported only for symmetric encryption KMS keys.".into(),
         ));
     }
+    check_constraint_sizes(c)
+}
+
+/// AWS's limits on a grant constraint: "Each constraint value can include up to 8
+/// encryption context pairs. The encryption context value in each constraint cannot
+/// exceed 384 characters."
+const MAX_CONSTRAINT_PAIRS: usize = 8;
+const MAX_CONSTRAINT_VALUE_CHARS: usize = 384;
+
+fn check_constraint_sizes(c: &Constraints) -> Result<(), KmsError> {
+    let given = [
+        ("EncryptionContextEquals", &c.encryption_context_equals),
+        ("EncryptionContextSubset", &c.encryption_context_subset),
+    ];
+    for (name, ctx) in given {
+        let Some(ctx) = ctx else { continue };
+        if ctx.len() > MAX_CONSTRAINT_PAIRS {
+            return Err(KmsError::Validation(format!(
+                "{name} can include at most {MAX_CONSTRAINT_PAIRS} encryption context pairs."
+            )));
+        }
+        if ctx
+            .values()
+            .any(|v| v.chars().count() > MAX_CONSTRAINT_VALUE_CHARS)
+        {
+            return Err(KmsError::Validation(format!(
+                "An encryption context value in {name} cannot exceed {MAX_CONSTRAINT_VALUE_CHARS} characters."
+            )));
+        }
+    }
     Ok(())
 }
 

@@ -50,8 +50,8 @@ pub struct PutInput {
 }
 
 pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
-    // AWS's CLI and SDKs default BlockPublicPolicy to true.
-    let block = i.block_public_policy.unwrap_or(true);
+    // AWS's API reference: "By default, public policies aren't blocked."
+    let block = i.block_public_policy.unwrap_or(false);
     let s = coffer_storage::write(call.state.store.as_ref(), |t| {
         let c = vec![cond("secretsmanager:BlockPublicPolicy", block.to_string())];
         let mut s = access::load(

@@ -178,8 +178,8 @@ pub struct CancelInput {
     secret_id: String,
 }
 
-/// Turns rotation off; an unfinished rotation's AWSPENDING label is removed so the next
-/// rotation starts afresh.
+/// Turns rotation off. An unfinished rotation's version is left as it is: until its
+/// AWSPENDING label is removed, RotateSecret refuses to start another (as AWS does).
 pub fn cancel(call: &Call<'_>, i: CancelInput, audit: &mut AuditInfo) -> Result<Value, SmError> {
     let (s, pending) = coffer_storage::write(call.state.store.as_ref(), |t| {
         let mut s = access::load(
@@ -192,12 +192,9 @@ pub fn cancel(call: &Call<'_>, i: CancelInput, audit: &mut AuditInfo) -> Result<
         )?;
         access::not_deleted(&s)?;
         access::not_replica(&s, "CancelRotateSecret")?;
+        // The caller decides whether to remove AWSPENDING or to move AWSCURRENT onto
+        // that version (UpdateSecretVersionStage).
         let pending = versions::pending_version(&s).map(|v| v.id.clone());
-        if let Some(p) = &pending
-            && let Some(v) = s.version_mut(p)
-        {
-            v.stages.retain(|x| x != PENDING);
-        }
         s.rotation.enabled = false;
         s.rotation.next_rotation = None;
         store::put_secret(t, &s)?;

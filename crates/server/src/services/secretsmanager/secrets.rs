@@ -566,21 +566,48 @@ fn field_matches(key: &str, value: &str, s: &SecretRecord) -> bool {
             let mut fields: Vec<&str> = vec![&s.name, region];
             fields.extend(s.description.as_deref());
             fields.extend(s.tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]));
-            value
-                .split_whitespace()
-                .all(|w| fields.iter().any(|f| has_word_prefix(f, w)))
+            let wanted = search_words(value);
+            if wanted.is_empty() {
+                return true;
+            }
+            let words: Vec<String> = fields.iter().flat_map(|f| search_words(f)).collect();
+            wanted
+                .iter()
+                .any(|w| words.iter().any(|f| f.starts_with(w.as_str())))
         }
         _ => false,
     }
 }
 
-/// `all` searches words: any word of `field` (split at spaces and the name punctuation)
-/// starting with `word`, ignoring case.
-fn has_word_prefix(field: &str, word: &str) -> bool {
-    let w = word.to_lowercase();
-    field
-        .split(|c: char| c.is_whitespace() || "/_+=.@-".contains(c))
-        .any(|part| part.to_lowercase().starts_with(&w))
+/// The words the `all` filter compares, lower-cased: letters and digits only, split where
+/// punctuation or a space comes, where a lower-case letter meets an upper-case one and
+/// where letters meet digits (AWS's user guide: `credsDatabase#892` searches for `creds`,
+/// `Database` and `892`). A secret matches when any word of the search starts one of its
+/// words.
+fn search_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        let boundary = match prev {
+            _ if !c.is_alphanumeric() => true,
+            Some(p) => (p.is_lowercase() && c.is_uppercase()) || p.is_numeric() != c.is_numeric(),
+            None => false,
+        };
+        if boundary && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+            prev = Some(c);
+        } else {
+            prev = None;
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
 }
 
 #[cfg(test)]
@@ -593,6 +620,31 @@ mod tests {
             owning_service: owner.map(Into::into),
             ..SecretRecord::example("rds!db-1", t)
         }
+    }
+
+    #[test]
+    fn all_filter_words_follow_the_user_guide() {
+        assert_eq!(
+            search_words("credsDatabase#892"),
+            ["creds", "database", "892"]
+        );
+        assert_eq!(
+            search_words("prod/Db_creds v2"),
+            ["prod", "db", "creds", "v", "2"]
+        );
+        assert!(search_words(" /_ ").is_empty());
+        let s = SecretRecord {
+            description: Some("Billing API key".into()),
+            ..SecretRecord::example("prod/DbCreds", time::macros::datetime!(2026-01-01 0:00 UTC))
+        };
+        let all = |v: &str| field_matches("all", v, &s);
+        // Any word of the search may match, punctuation included or not.
+        assert!(all("prod/DbCreds"));
+        assert!(all("My_Secret prod"));
+        assert!(all("cred"));
+        assert!(all("BILLING"));
+        assert!(all("staging_api"));
+        assert!(!all("staging secret"));
     }
 
     fn filter(values: &[&str]) -> Filter {

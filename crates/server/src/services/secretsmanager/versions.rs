@@ -118,6 +118,7 @@ pub fn write_version(
         if s.version(&vid).is_some() {
             return Err(exists_version());
         }
+        let first = s.versions.is_empty();
         s.versions.push(VersionMeta {
             id: vid.clone(),
             stages: Vec::new(),
@@ -126,6 +127,10 @@ pub fn write_version(
             key_arn: key_arn.clone(),
         });
         attach_stages(&mut s, &vid, &nv.stages);
+        if first {
+            // A secret's first version is AWSCURRENT whatever labels were asked for.
+            attach_stages(&mut s, &vid, &[CURRENT.to_owned()]);
+        }
         s.last_changed = now;
         for gone in cleanup(&mut s, now) {
             t.delete(store::VERSIONS, s.version_key(&gone).as_bytes())?;

@@ -19,7 +19,7 @@ pub struct LabelInput {
 }
 
 pub fn label(call: &Call<'_>, i: LabelInput, audit: &mut AuditInfo) -> Result<Value, SsmError> {
-    let name = names::trim(&i.name).to_owned();
+    let name = names::read_name(&i.name)?.to_owned();
     audit.request_parameters = Some(audit_object([
         ("name", Some(json!(name))),
         ("parameterVersion", i.parameter_version.map(|v| json!(v))),
@@ -86,7 +86,7 @@ pub struct UnlabelInput {
 }
 
 pub fn unlabel(call: &Call<'_>, i: UnlabelInput, audit: &mut AuditInfo) -> Result<Value, SsmError> {
-    let name = names::trim(&i.name).to_owned();
+    let name = names::read_name(&i.name)?.to_owned();
     audit.request_parameters = Some(audit_object([
         ("name", Some(json!(name))),
         ("parameterVersion", Some(json!(i.parameter_version))),

@@ -3,7 +3,8 @@
 
 use super::SsmError;
 
-/// The longest fully qualified name AWS accepts (the model's 2048 is for an ARN).
+/// The longest name AWS accepts, counted with the ARN before it
+/// (`arn:aws:ssm:<region>:<account>:parameter/`), as its PutParameter reference says.
 pub const MAX_NAME_LEN: usize = 1011;
 /// Parameter hierarchies are at most fifteen levels deep.
 pub const MAX_LEVELS: usize = 15;
@@ -19,6 +20,18 @@ pub fn trim(name: &str) -> &str {
     name.trim_matches(' ')
 }
 
+/// A name given to a read, trimmed. Spaces left inside it fail the request: every read's
+/// reference says so ("the request fails with a ValidationException error").
+pub fn read_name(name: &str) -> Result<&str, SsmError> {
+    let name = trim(name);
+    if name.contains(' ') {
+        return Err(SsmError::Validation(
+            "Parameter name: can't contain spaces between characters.".into(),
+        ));
+    }
+    Ok(name)
+}
+
 /// Whether `name` starts with a reserved prefix (`aws`, `ssm`, case-insensitive), with or
 /// without its leading slash.
 fn reserved(name: &str) -> bool {
@@ -26,9 +39,10 @@ fn reserved(name: &str) -> bool {
     bare.starts_with("aws") || bare.starts_with("ssm")
 }
 
-/// The rules a name must follow to be created (PutParameter).
-pub fn validate_new(name: &str) -> Result<(), SsmError> {
-    if name.chars().count() > MAX_NAME_LEN {
+/// The rules a name must follow to be created (PutParameter); `arn` is the ARN it would
+/// have, which the length limit counts.
+pub fn validate_new(name: &str, arn: &str) -> Result<(), SsmError> {
+    if arn.chars().count() > MAX_NAME_LEN {
         return Err(SsmError::Validation(format!(
             "Parameter name exceeds the maximum length of {MAX_NAME_LEN} characters."
         )));
@@ -90,7 +104,7 @@ fn arn_prefix_len(s: &str) -> Option<usize> {
 /// Splits `name:selector` (the name may be a parameter ARN). A selector of digits is a
 /// version, anything else a label.
 pub fn parse_selector(input: &str) -> Result<(String, Selector), SsmError> {
-    let input = trim(input);
+    let input = read_name(input)?;
     let skip = arn_prefix_len(input).unwrap_or(0);
     let Some((name, sel)) = input[skip..]
         .split_once(':')
@@ -158,6 +172,19 @@ pub fn levels(name: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// The ARN `name` has in account 111122223333 of us-east-2 (45 characters before a
+    /// name without its leading slash, as in AWS's example).
+    fn arn(name: &str) -> String {
+        format!(
+            "arn:aws:ssm:us-east-2:111122223333:parameter/{}",
+            name.strip_prefix('/').unwrap_or(name)
+        )
+    }
+
+    fn validate_new(name: &str) -> Result<(), SsmError> {
+        super::validate_new(name, &arn(name))
+    }
+
     #[test]
     fn names() {
         assert!(validate_new("/app/db/password").is_ok());
@@ -186,10 +213,31 @@ mod tests {
             Err(SsmError::HierarchyLevelLimitExceeded(_))
         ));
         assert!(validate_new(&"/l".repeat(15)).is_ok());
+        // The ARN's 45 characters count towards the 1011.
+        assert!(validate_new(&format!("/{}", "x".repeat(1011 - 45))).is_ok());
         assert!(matches!(
-            validate_new(&format!("/{}", "x".repeat(1011))),
+            validate_new(&format!("/{}", "x".repeat(1011 - 44))),
             Err(SsmError::Validation(_))
         ));
+        assert!(matches!(
+            validate_new(&"x".repeat(1011 - 44)),
+            Err(SsmError::Validation(_))
+        ));
+    }
+
+    #[test]
+    fn reads_refuse_names_with_spaces_inside() {
+        assert_eq!(read_name("  /a/b ").unwrap(), "/a/b");
+        for bad in ["/a/ b", "a b", " /a b:3 "] {
+            assert!(
+                matches!(read_name(bad), Err(SsmError::Validation(_))),
+                "{bad}"
+            );
+            assert!(
+                matches!(parse_selector(bad), Err(SsmError::Validation(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -71,14 +71,16 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
         ("dataType", i.data_type.as_ref().map(|v| json!(v))),
     ]));
     audit_param(call, audit, &name);
-    names::validate_new(&name)?;
     let param_arn = arn(call, &name);
+    names::validate_new(&name, &param_arn)?;
     authorize(call, Operation::PutParameter, &param_arn)?;
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
     let existing = coffer_storage::read(call.state.store.as_ref(), |t| {
         store::load(t, region, account, &name)
     })?;
     let plan = plan(call, &i, existing.as_ref())?;
+    let mut tags = Vec::new();
+    super::tags::merge(&mut tags, i.tags.as_deref().unwrap_or_default())?;
     let value = &i.value.0;
     let stored = if plan.kind == SECURE {
         let advanced = plan.tier == ADVANCED_TIER;
@@ -90,7 +92,6 @@ pub fn put(call: &Call<'_>, i: PutInput, audit: &mut AuditInfo) -> Result<Value,
             text: value.as_str().to_owned(),
         }
     };
-    let tags = i.tags.unwrap_or_default();
     let operation = if plan.base.is_some() {
         "Update"
     } else {
@@ -112,7 +113,7 @@ fn commit(
     name: &str,
     plan: &Plan,
     stored: &store::StoredValue,
-    tags: &[super::tags::Tag],
+    tags: &[(String, String)],
 ) -> Result<ParamRecord, SsmError> {
     let (region, account) = (call.ctx.region.as_str(), call.ctx.principal.account);
     let current = store::load(t, region, account, name)?;
@@ -151,7 +152,7 @@ fn fresh(
     name: &str,
     region: &str,
     account: coffer_types::AccountId,
-    tags: &[super::tags::Tag],
+    tags: &[(String, String)],
 ) -> ParamRecord {
     ParamRecord {
         id: uuid::Uuid::new_v4().to_string(),
@@ -161,10 +162,7 @@ fn fresh(
         version: 0,
         versions: Vec::new(),
         labels: BTreeMap::new(),
-        tags: tags
-            .iter()
-            .map(|t| (t.key.clone(), t.value.clone()))
-            .collect(),
+        tags: tags.to_vec(),
         kind: String::new(),
         key_id: None,
         description: None,
@@ -214,6 +212,7 @@ fn append_version(
 /// Every rule of PutParameter that does not need the value encrypted, in AWS's order.
 fn plan(call: &Call<'_>, i: &PutInput, existing: Option<&ParamRecord>) -> Result<Plan, SsmError> {
     let kind = resolve_kind(i, existing)?;
+    check_not_nested(&i.value.0)?;
     let key_id = (kind == SECURE).then(|| {
         i.key_id
             .clone()
@@ -254,6 +253,21 @@ fn plan(call: &Call<'_>, i: &PutInput, existing: Option<&ParamRecord>) -> Result
         policies,
         base: existing.map(|e| e.version),
     })
+}
+
+/// A value may not reference another parameter: AWS refuses anything in double braces
+/// (`{{ssm:/a}}`, `{{x}}`), whatever the type.
+fn check_not_nested(value: &str) -> Result<(), SsmError> {
+    let nested = value
+        .find("{{")
+        .is_some_and(|open| value[open + 2..].contains("}}"));
+    if nested {
+        return Err(SsmError::Validation(
+            "Parameter value can't nest another parameter. Do not use \"{{}}\" in the value."
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Overwrite rules, and the type of the new version (a new parameter must name one).
@@ -597,6 +611,9 @@ pub fn get_many(
     let mut invalid = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for raw in &i.names {
+        names::read_name(raw)?;
+    }
+    for raw in &i.names {
         if !seen.insert(raw.clone()) {
             continue;
         }
@@ -700,7 +717,7 @@ pub struct HistoryInput {
 }
 
 pub fn history(call: &Call<'_>, i: HistoryInput, audit: &mut AuditInfo) -> Result<Value, SsmError> {
-    let name = names::trim(&i.name).to_owned();
+    let name = names::read_name(&i.name)?.to_owned();
     audit.request_parameters = Some(audit_object([
         ("name", Some(json!(name))),
         ("withDecryption", Some(json!(i.with_decryption))),

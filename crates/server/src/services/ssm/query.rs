@@ -53,6 +53,7 @@ enum Filter {
     },
     Tag {
         key: String,
+        option: String,
         values: Vec<String>,
     },
     Label {
@@ -135,13 +136,11 @@ fn one(f: &StringFilter, usage: Use) -> Result<Filter, SsmError> {
             option: option(given, eq_begins, "Equals")?,
             values,
         },
-        _ => {
-            option(given, &["Equals"], "Equals")?;
-            Filter::Tag {
-                key: tag.unwrap_or_default().to_owned(),
-                values,
-            }
-        }
+        _ => Filter::Tag {
+            key: tag.unwrap_or_default().to_owned(),
+            option: option(given, eq_begins, "Equals")?,
+            values,
+        },
     })
 }
 
@@ -274,10 +273,14 @@ impl Filter {
                 };
                 text_match(option, candidate, values)
             }
-            Filter::Tag { key, values } => p
+            Filter::Tag {
+                key,
+                option,
+                values,
+            } => p
                 .tags
                 .iter()
-                .any(|(k, v)| k == key && (values.is_empty() || values.contains(v))),
+                .any(|(k, v)| k == key && (values.is_empty() || text_match(option, v, values))),
             Filter::Label { values } => p.labels.keys().any(|l| values.contains(l)),
         }
     }
@@ -369,7 +372,7 @@ pub fn by_path(call: &Call<'_>, i: ByPathInput, audit: &mut AuditInfo) -> Result
         ("recursive", Some(json!(i.recursive))),
         ("withDecryption", Some(json!(i.with_decryption))),
     ]));
-    let path = names::trim(&i.path).to_owned();
+    let path = names::read_name(&i.path)?.to_owned();
     check_path(&path)?;
     let filters = validate(&i.parameter_filters, Use::ByPath)?;
     authorize(call, Operation::GetParametersByPath, &arn(call, &path))?;

@@ -56,6 +56,24 @@ pub struct AddInput {
     tags: Vec<Tag>,
 }
 
+/// Adds `new` to `tags`, a later value replacing an earlier one of the same key (a key has
+/// one value), and refuses a result of more than [`MAX_TAGS`] tags. AddTagsToResource and
+/// PutParameter both tag this way.
+pub fn merge(tags: &mut Vec<(String, String)>, new: &[Tag]) -> Result<(), SsmError> {
+    for t in new {
+        match tags.iter_mut().find(|(k, _)| *k == t.key) {
+            Some(existing) => existing.1 = t.value.clone(),
+            None => tags.push((t.key.clone(), t.value.clone())),
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(SsmError::TooManyTags(
+            "The Targets parameter includes too many tags. Remove one or more tags and try the command again.".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub fn add(call: &Call<'_>, i: AddInput, audit: &mut AuditInfo) -> Result<Value, SsmError> {
     audit.request_parameters = Some(audit_object([
         ("resourceType", Some(json!(i.resource_type))),
@@ -64,20 +82,7 @@ pub fn add(call: &Call<'_>, i: AddInput, audit: &mut AuditInfo) -> Result<Value,
     let name = parameter_name(&i.resource_type, &i.resource_id)?;
     audit_param(call, audit, &name);
     authorize(call, Operation::AddTagsToResource, &arn(call, &name))?;
-    with_tags(call, &name, |tags| {
-        for t in &i.tags {
-            match tags.iter_mut().find(|(k, _)| *k == t.key) {
-                Some(existing) => existing.1 = t.value.clone(),
-                None => tags.push((t.key.clone(), t.value.clone())),
-            }
-        }
-        if tags.len() > MAX_TAGS {
-            return Err(SsmError::TooManyTags(
-                "The Targets parameter includes too many tags. Remove one or more tags and try the command again.".into(),
-            ));
-        }
-        Ok(())
-    })?;
+    with_tags(call, &name, |tags| merge(tags, &i.tags))?;
     Ok(json!({}))
 }
 

@@ -671,7 +671,8 @@ async fn parameter_store_errors_are_400() {
     );
 }
 
-/// Both sides of the documented limits: name 1,011 characters, advanced values 8 KB,
+/// Both sides of the documented limits: name 1,011 characters counted with the ARN before
+/// it (`arn:aws:ssm:<region>:<account>:parameter`), advanced values 8 KB,
 /// MaxResults of GetParametersByPath (10), GetParameterHistory and DescribeParameters
 /// (50), and GetParameters' ten names.
 #[tokio::test]
@@ -679,7 +680,8 @@ async fn parameter_store_limits_on_both_sides() {
     let s = TestServer::start();
     let p = ssm(&s, &s.admin);
     let bad = pair("ValidationException");
-    let long = format!("/{}", "n".repeat(1010));
+    let arn_prefix = format!("arn:aws:ssm:{REGION}:{}:parameter", s.account);
+    let long = format!("/{}", "n".repeat(1011 - arn_prefix.len() - 1));
     let r = p
         .put_parameter()
         .name(&long)

@@ -1214,6 +1214,15 @@ async fn grant_constraints_recipient_and_aws_wording() {
         .unwrap_err();
     assert_eq!(code(&e), "ValidationException");
     let e = admin
+        .generate_data_key_pair()
+        .key_id(&id)
+        .key_pair_spec(aws_sdk_kms::types::DataKeyPairSpec::EccNistP256)
+        .recipient(recipient.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+    let e = admin
         .generate_random()
         .number_of_bytes(8)
         .recipient(recipient)
@@ -1248,6 +1257,20 @@ async fn grant_constraints_recipient_and_aws_wording() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "ValidationException");
+    assert_eq!(
+        aws_sdk_kms::error::ProvideErrorMetadata::message(&e),
+        Some("Digest is invalid length for algorithm ECDSA_SHA_256.")
+    );
+    let e = admin
+        .verify()
+        .key_id(&signer)
+        .message(Blob::new(vec![7; 33]))
+        .message_type(MessageType::Digest)
+        .signature(Blob::new(vec![1; 64]))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(
         aws_sdk_kms::error::ProvideErrorMetadata::message(&e),
         Some("Digest is invalid length for algorithm ECDSA_SHA_256.")

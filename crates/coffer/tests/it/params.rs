@@ -1628,7 +1628,17 @@ async fn reference_rules_for_names_values_and_tags() {
             .send()
             .await);
         assert_eq!(code, "ValidationException", "{name}");
+        let (code, _) = err(ssm
+            .unlabel_parameter_version()
+            .name(name)
+            .parameter_version(1)
+            .labels("l")
+            .send()
+            .await);
+        assert_eq!(code, "ValidationException", "{name}");
     }
+    let (code, _) = err(ssm.get_parameters_by_path().path("/sp/ a").send().await);
+    assert_eq!(code, "ValidationException");
 
     for nested in ["{{ssm:/a}}", "x {{y}} z"] {
         let (code, msg) = err(ssm

@@ -2395,7 +2395,7 @@ async fn first_version_public_policy_cancelled_rotation_and_word_search() {
     assert_eq!(current(&c, "prod/DbCreds").await, "v1");
 
     // T2 holds AWSPENDING as a rotation would have left it: cancelling keeps the label,
-    // RotateSecret then refuses to start, and the caller clears it.
+    // RotateSecret then refuses to start (and writes nothing), and the caller clears it.
     let c2 = c
         .cancel_rotate_secret()
         .secret_id("prod/DbCreds")
@@ -2411,6 +2411,28 @@ async fn first_version_public_policy_cancelled_rotation_and_word_search() {
         .unwrap();
     let labels = d.version_ids_to_stages().unwrap();
     assert_eq!(labels[T2], ["AWSPENDING"]);
+    let lambda = format!("arn:aws:lambda:{REGION}:{}:function:rotate", s.account);
+    let e = c
+        .rotate_secret()
+        .secret_id("prod/DbCreds")
+        .rotation_lambda_arn(&lambda)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "InvalidRequestException");
+    assert_eq!(
+        msg(&e),
+        "A previous rotation isn't complete. That rotation will be reattempted."
+    );
+    // The refused call changed nothing.
+    let d = c
+        .describe_secret()
+        .secret_id("prod/DbCreds")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.rotation_enabled(), None);
+    assert_eq!(d.rotation_lambda_arn(), None);
     c.update_secret_version_stage()
         .secret_id("prod/DbCreds")
         .version_stage("AWSPENDING")

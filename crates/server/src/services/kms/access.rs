@@ -17,6 +17,7 @@ use coffer_kms::ops::Operation;
 use coffer_policy::{KeysUsed, PolicyDocument, PolicyKind, ResourcePolicyMode};
 use coffer_storage::Txn;
 use coffer_types::AccountId;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A resolved key and how the caller named it.
@@ -312,12 +313,12 @@ fn constraints_hold(g: &GrantRecord, ctx: Option<&EncryptionContext>) -> bool {
     let ctx = ctx.unwrap_or(&empty);
     // "In a grant constraint, the key in each key-value pair is not case sensitive, but
     // the value is case sensitive" (AWS's GrantConstraints reference).
-    let value_of = |key: &str| {
-        ctx.iter()
-            .find(|(k, _)| k.to_lowercase() == key.to_lowercase())
-            .map(|(_, v)| v)
+    let lowered: BTreeMap<String, &String> =
+        ctx.iter().map(|(k, v)| (k.to_lowercase(), v)).collect();
+    let all_present = |c: &EncryptionContext| {
+        c.iter()
+            .all(|(k, v)| lowered.get(&k.to_lowercase()) == Some(&v))
     };
-    let all_present = |c: &EncryptionContext| c.iter().all(|(k, v)| value_of(k) == Some(v));
     if let Some(eq) = &g.context_equals
         && !(eq.len() == ctx.len() && all_present(eq))
     {

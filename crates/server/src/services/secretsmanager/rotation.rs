@@ -115,7 +115,12 @@ pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<
         schedule_of(r)?;
     }
     let now = call.state.clock.now();
-    let immediately = i.rotate_immediately.unwrap_or(true);
+    // The version a rotation run now would create; None when none is run now.
+    let token = i.rotate_immediately.unwrap_or(true).then(|| {
+        i.client_request_token
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    });
     let s = coffer_storage::write(call.state.store.as_ref(), |t| {
         let mut c = Vec::new();
         if let Some(l) = &i.rotation_lambda_arn {
@@ -140,6 +145,14 @@ pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<
                 "No Lambda rotation function ARN is associated with this secret.",
             ));
         }
+        // Refused before anything is written: a refused call changes nothing.
+        if let Some(token) = &token
+            && versions::pending_version(&s).is_some_and(|p| p.id != *token)
+        {
+            return Err(invalid_request(
+                "A previous rotation isn't complete. That rotation will be reattempted.",
+            ));
+        }
         if let Some(r) = &rules {
             s.rotation.rules = Some(r.clone());
         }
@@ -155,17 +168,7 @@ pub fn rotate(call: &Call<'_>, i: RotateInput, audit: &mut AuditInfo) -> Result<
         Ok::<_, SmError>(s)
     })?;
     let mut out = json!({"ARN": s.arn(), "Name": s.name});
-    if immediately {
-        let token = i
-            .client_request_token
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        if let Some(p) = versions::pending_version(&s)
-            && p.id != token
-        {
-            return Err(invalid_request(
-                "A previous rotation isn't complete. That rotation will be reattempted.",
-            ));
-        }
+    if let Some(token) = token {
         run(call.state, &s, &token);
         out["VersionId"] = json!(token);
     }

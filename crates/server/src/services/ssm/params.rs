@@ -610,6 +610,7 @@ pub fn get_many(
     let mut found = Vec::new();
     let mut invalid = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    // A name with spaces inside fails the whole request, before any name is looked at.
     for raw in &i.names {
         names::read_name(raw)?;
     }

@@ -359,6 +359,27 @@ pub fn not_supported_in_region(member: &str, value: &str) -> AwsError {
     )
 }
 
+/// UnsupportedOperationException for a value AWS offers and coffer does not implement (the
+/// ML-DSA family): `<Member> <VALUE> is not supported by coffer` (coffer's wording).
+pub fn not_implemented(member: &str, value: &str) -> AwsError {
+    AwsError::new(
+        ErrorCode::UnsupportedOperationException,
+        format!("{member} {value} is not supported by coffer"),
+    )
+}
+
+/// The answer for a model value coffer refuses (see [`crate::spec::refused_value`]), or
+/// `None` for an unknown value, which model validation reports instead.
+pub fn refused(member: &str, e: &crate::ParseEnumError) -> Option<AwsError> {
+    match e {
+        crate::ParseEnumError::ChinaRegionsOnly { value, .. } => {
+            Some(not_supported_in_region(member, value))
+        }
+        crate::ParseEnumError::NotImplemented { value, .. } => Some(not_implemented(member, value)),
+        crate::ParseEnumError::Unknown { .. } => None,
+    }
+}
+
 /// ValidationException from GenerateRandom without `NumberOfBytes` (recorded).
 pub fn number_of_bytes_required() -> AwsError {
     AwsError::new(ErrorCode::ValidationException, "NumberOfBytes is required.")

@@ -399,6 +399,37 @@ wire_enum! {
     unsupported {}
 }
 
+/// Why a request member's value is refused although the model lists it (`SM2`, `ML_DSA_65`,
+/// ...), or `None` when coffer offers it or the member carries no such enum.
+///
+/// The members are those of the KMS requests whose enums hold values coffer refuses. Model
+/// validation runs first, so an unknown value never reaches here; this answers for the
+/// model's own values, which must fail with `UnsupportedOperationException`, not as a
+/// malformed body.
+pub fn refused_value(member: &str, value: &str) -> Option<ParseEnumError> {
+    fn check<E: std::str::FromStr<Err = ParseEnumError>>(value: &str) -> Option<ParseEnumError> {
+        match value.parse::<E>() {
+            Err(
+                e @ (ParseEnumError::ChinaRegionsOnly { .. }
+                | ParseEnumError::NotImplemented { .. }),
+            ) => Some(e),
+            _ => None,
+        }
+    }
+    match member {
+        "KeySpec" | "CustomerMasterKeySpec" => check::<KeySpec>(value),
+        "EncryptionAlgorithm" | "SourceEncryptionAlgorithm" | "DestinationEncryptionAlgorithm" => {
+            check::<EncryptionAlgorithm>(value)
+        }
+        "SigningAlgorithm" => check::<SigningAlgorithm>(value),
+        "KeyPairSpec" => check::<DataKeyPairSpec>(value),
+        "MessageType" => check::<MessageType>(value),
+        "WrappingKeySpec" => check::<WrappingKeySpec>(value),
+        "WrappingAlgorithm" => check::<AlgorithmSpec>(value),
+        _ => None,
+    }
+}
+
 impl KeySpec {
     /// Whether this is the symmetric encryption spec.
     pub const fn is_symmetric_encryption(self) -> bool {

@@ -1276,3 +1276,62 @@ async fn grant_constraints_recipient_and_aws_wording() {
         Some("Digest is invalid length for algorithm ECDSA_SHA_256.")
     );
 }
+
+/// Values the KMS model lists that coffer refuses: the SM family (China Regions only) and
+/// ML-DSA fail with UnsupportedOperationException, not as a malformed body, and create
+/// nothing; a value outside the model stays a ValidationException.
+#[tokio::test]
+async fn refused_model_values_are_unsupported_operations() {
+    use aws_sdk_kms::error::ProvideErrorMetadata;
+    let s = TestServer::start();
+    let kms = s.kms(&s.admin);
+    let keys_before = kms.list_keys().send().await.unwrap().keys().len();
+    for (spec, usage, message) in [
+        (
+            KeySpec::Sm2,
+            KeyUsageType::SignVerify,
+            "KeySpec SM2 is not supported in this Region",
+        ),
+        (
+            KeySpec::MlDsa65,
+            KeyUsageType::SignVerify,
+            "KeySpec ML_DSA_65 is not supported by coffer",
+        ),
+    ] {
+        let e = kms
+            .create_key()
+            .key_spec(spec)
+            .key_usage(usage)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "UnsupportedOperationException");
+        assert_eq!(e.message(), Some(message));
+    }
+    assert_eq!(
+        kms.list_keys().send().await.unwrap().keys().len(),
+        keys_before,
+        "a refused CreateKey creates nothing"
+    );
+    let id = symmetric(&kms).await;
+    let e = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .encryption_algorithm(EncryptionAlgorithmSpec::Sm2Pke)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "UnsupportedOperationException");
+    assert_eq!(
+        e.message(),
+        Some("EncryptionAlgorithm SM2PKE is not supported in this Region")
+    );
+    let e = kms
+        .create_key()
+        .key_spec(KeySpec::from("RSA_1024"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "ValidationException");
+}

@@ -653,3 +653,26 @@ fn limits_match_the_model_and_documentation() {
     assert_eq!(limits::ALIAS_NAME_LEN, 1..=256);
     assert_eq!(limits::LIST_LIMIT, 1..=1000);
 }
+
+#[test]
+fn refused_values_are_found_by_member() {
+    let refused = |m, v| refused_value(m, v).map(|e| e.to_string());
+    assert!(matches!(
+        refused_value("KeySpec", "SM2"),
+        Some(ParseEnumError::ChinaRegionsOnly { .. })
+    ));
+    assert!(matches!(
+        refused_value("CustomerMasterKeySpec", "ML_DSA_87"),
+        Some(ParseEnumError::NotImplemented { .. })
+    ));
+    assert!(refused("SourceEncryptionAlgorithm", "SM2PKE").is_some());
+    assert!(refused("SigningAlgorithm", "ML_DSA_SHAKE_256").is_some());
+    assert!(refused("KeyPairSpec", "SM2").is_some());
+    assert!(refused("MessageType", "EXTERNAL_MU").is_some());
+    assert!(refused("WrappingKeySpec", "SM2").is_some());
+    assert!(refused("WrappingAlgorithm", "SM2PKE").is_some());
+    // Offered values, unknown values and members without such an enum pass.
+    assert_eq!(refused("KeySpec", "RSA_2048"), None);
+    assert_eq!(refused("KeySpec", "FOO"), None);
+    assert_eq!(refused("Description", "SM2"), None);
+}

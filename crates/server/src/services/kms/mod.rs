@@ -72,8 +72,13 @@ impl JsonService for Kms {
     }
     /// Parses the body and validates it against the KMS model (lengths, patterns, ranges
     /// and enums, every violation reported at once), before any work is done.
+    /// Values the model lists but coffer refuses (the China-Regions-only SM family, ML-DSA)
+    /// then fail with `UnsupportedOperationException`, as AWS answers outside the Regions
+    /// that offer them.
     fn decode(op: Operation, body: &[u8]) -> Result<Value, KmsError> {
-        Ok(coffer_wire::model::kms().decode(op.as_str(), body)?)
+        let input = coffer_wire::model::kms().decode(op.as_str(), body)?;
+        refuse_unsupported_values(&input)?;
+        Ok(input)
     }
     /// Routes a validated input to its handler. Every operation of the API has an arm.
     fn dispatch(
@@ -142,4 +147,21 @@ impl JsonService for Kms {
             | O::UpdateCustomKeyStore => keys::custom_key_store(call, op, i, audit),
         }
     }
+}
+
+/// Fails on the first top-level member whose value the model lists and coffer refuses (see
+/// [`coffer_kms::spec::refused_value`]); every such member of the KMS requests is top-level.
+fn refuse_unsupported_values(input: &Value) -> Result<(), KmsError> {
+    let Value::Object(members) = input else {
+        return Ok(());
+    };
+    for (member, value) in members {
+        if let Value::String(value) = value
+            && let Some(e) = coffer_kms::spec::refused_value(member, value)
+            && let Some(refusal) = coffer_kms::messages::refused(member, &e)
+        {
+            return Err(refusal.into());
+        }
+    }
+    Ok(())
 }

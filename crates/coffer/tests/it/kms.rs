@@ -1335,3 +1335,75 @@ async fn refused_model_values_are_unsupported_operations() {
         .unwrap_err();
     assert_eq!(code(&e), "ValidationException");
 }
+
+/// A tag key given twice in one request is refused with TagException, as AWS does, and the
+/// refused call changes nothing; a key already on the KMS key is simply overwritten.
+#[tokio::test]
+async fn duplicate_tag_keys_in_one_request_are_refused() {
+    use aws_sdk_kms::error::ProvideErrorMetadata;
+    let tag = |k: &str, v: &str| {
+        aws_sdk_kms::types::Tag::builder()
+            .tag_key(k)
+            .tag_value(v)
+            .build()
+            .unwrap()
+    };
+    let s = TestServer::start();
+    let kms = s.kms(&s.admin);
+    let keys_before = kms.list_keys().send().await.unwrap().keys().len();
+    let e = kms
+        .create_key()
+        .tags(tag("team", "a"))
+        .tags(tag("team", "b"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "TagException");
+    assert_eq!(e.message(), Some("Duplicate tag keys"));
+    assert_eq!(
+        kms.list_keys().send().await.unwrap().keys().len(),
+        keys_before
+    );
+
+    let id = symmetric(&kms).await;
+    kms.tag_resource()
+        .key_id(&id)
+        .tags(tag("team", "a"))
+        .send()
+        .await
+        .unwrap();
+    let e = kms
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("env", "x"))
+        .tags(tag("env", "y"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "TagException");
+    let tags = |kms: Client, id: String| async move {
+        kms.list_resource_tags()
+            .key_id(id)
+            .send()
+            .await
+            .unwrap()
+            .tags()
+            .iter()
+            .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        tags(kms.clone(), id.clone()).await,
+        vec![("team".to_owned(), "a".to_owned())]
+    );
+    kms.tag_resource()
+        .key_id(&id)
+        .tags(tag("team", "b"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags(kms.clone(), id.clone()).await,
+        vec![("team".to_owned(), "b".to_owned())]
+    );
+}

@@ -20,17 +20,31 @@ fn check_tag(t: &Tag) -> Result<(), KmsError> {
     Ok(())
 }
 
-/// Validates tags of a new key; later duplicates of a key overwrite earlier ones, as AWS does.
+/// Validates tags of a new key (CreateKey, ReplicateKey).
 pub fn validate_new(tags: &[Tag]) -> Result<Vec<(String, String)>, KmsError> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for t in tags {
-        check_tag(t)?;
-        merge(&mut out, &t.tag_key, &t.tag_value);
-    }
+    check_request(tags)?;
+    let out: Vec<(String, String)> = tags
+        .iter()
+        .map(|t| (t.tag_key.clone(), t.tag_value.clone()))
+        .collect();
     if out.len() > MAX_TAGS {
         return Err(too_many());
     }
     Ok(out)
+}
+
+/// The checks every list of tags in a request passes: no reserved key, and no key twice.
+/// AWS refuses a repeated key with `TagException` rather than keeping one of the values
+/// (observed for TagResource: LocalStack's test of it, validated against AWS).
+fn check_request(tags: &[Tag]) -> Result<(), KmsError> {
+    let mut seen = std::collections::HashSet::with_capacity(tags.len());
+    for t in tags {
+        check_tag(t)?;
+        if !seen.insert(t.tag_key.as_str()) {
+            return Err(KmsError::Tag("Duplicate tag keys".into()));
+        }
+    }
+    Ok(())
 }
 
 fn too_many() -> KmsError {
@@ -58,9 +72,7 @@ pub fn tag(call: &Call<'_>, input: TagInput, audit: &mut AuditInfo) -> Result<Va
         "keyId": input.key_id,
         "tags": input.tags.iter().map(|t| json!({"tagKey": t.tag_key, "tagValue": t.tag_value})).collect::<Vec<_>>(),
     }));
-    for t in &input.tags {
-        check_tag(t)?;
-    }
+    check_request(&input.tags)?;
     let requested: Vec<(String, String)> = input
         .tags
         .iter()

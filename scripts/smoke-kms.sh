@@ -97,6 +97,23 @@ from Crypto.Signature import eddsa
 key = ECC.import_key(open(sys.argv[1], "rb").read())
 eddsa.new(key, "rfc8032").verify(SHA512.new(open(sys.argv[2], "rb").read()), open(sys.argv[3], "rb").read())
 ' "$WORK/ed.der" "$WORK/msg" "$WORK/edph.sig"
+# ML-DSA (FIPS 204) arrived in OpenSSL 3.5; Python's cryptography (OpenSSL 3.5 or later
+# inside) checks the signatures and the public keys.
+for ML in ML_DSA_44 ML_DSA_65 ML_DSA_87; do
+  MK=$("${K[@]}" create-key --key-spec "$ML" --key-usage SIGN_VERIFY --query KeyMetadata.KeyId --output text)
+  "${K[@]}" get-public-key --key-id "$MK" --query PublicKey --output text | base64 -d >"$WORK/ml.der"
+  "${K[@]}" sign --key-id "$MK" --message "fileb://$WORK/msg" --message-type RAW --signing-algorithm ML_DSA_SHAKE_256 \
+    --query Signature --output text | base64 -d >"$WORK/ml.sig"
+  check "$ML signature verifies with Python cryptography" python3 -c '
+import sys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import mldsa
+key = serialization.load_der_public_key(open(sys.argv[1], "rb").read())
+want = {"ML_DSA_44": mldsa.MLDSA44PublicKey, "ML_DSA_65": mldsa.MLDSA65PublicKey, "ML_DSA_87": mldsa.MLDSA87PublicKey}
+assert isinstance(key, want[sys.argv[4]]), type(key)
+key.verify(open(sys.argv[3], "rb").read(), open(sys.argv[2], "rb").read())
+' "$WORK/ml.der" "$WORK/msg" "$WORK/ml.sig" "$ML"
+done
 ENC=$("${K[@]}" create-key --key-spec RSA_2048 --key-usage ENCRYPT_DECRYPT --query KeyMetadata.KeyId --output text)
 "${K[@]}" get-public-key --key-id "$ENC" --query PublicKey --output text | base64 -d >"$WORK/enc.der"
 printf 'encrypted by openssl' >"$WORK/small"

@@ -9,7 +9,8 @@ use crate::CryptoError;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeySize, PublicEncryptingKey};
 use aws_lc_rs::signature::{
-    self, EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair, RsaKeyPair, RsaParameters,
+    self, EcdsaKeyPair, EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair, PqdsaKeyPair,
+    PqdsaSigningAlgorithm, RsaKeyPair, RsaParameters,
 };
 use zeroize::Zeroizing;
 
@@ -32,11 +33,17 @@ pub enum AsymSpec {
     EccSecgP256k1,
     /// `ECC_NIST_EDWARDS25519` (Ed25519)
     EccNistEd25519,
+    /// `ML_DSA_44` (FIPS 204 ML-DSA-44)
+    MlDsa44,
+    /// `ML_DSA_65` (FIPS 204 ML-DSA-65)
+    MlDsa65,
+    /// `ML_DSA_87` (FIPS 204 ML-DSA-87)
+    MlDsa87,
 }
 
 impl AsymSpec {
     /// Every spec, for exhaustive iteration (tests, DescribeKey tables).
-    pub const ALL: [AsymSpec; 8] = [
+    pub const ALL: [AsymSpec; 11] = [
         AsymSpec::Rsa2048,
         AsymSpec::Rsa3072,
         AsymSpec::Rsa4096,
@@ -45,6 +52,9 @@ impl AsymSpec {
         AsymSpec::EccNistP521,
         AsymSpec::EccSecgP256k1,
         AsymSpec::EccNistEd25519,
+        AsymSpec::MlDsa44,
+        AsymSpec::MlDsa65,
+        AsymSpec::MlDsa87,
     ];
 
     /// The RSA modulus size in bits, or `None` for elliptic-curve specs.
@@ -60,6 +70,21 @@ impl AsymSpec {
     pub fn is_rsa(self) -> bool {
         self.rsa_bits().is_some()
     }
+
+    /// Whether this is an ML-DSA spec.
+    pub fn is_ml_dsa(self) -> bool {
+        ml_dsa_alg(self).is_some()
+    }
+}
+
+/// The ML-DSA parameter set of an ML-DSA spec.
+pub(crate) fn ml_dsa_alg(spec: AsymSpec) -> Option<&'static PqdsaSigningAlgorithm> {
+    match spec {
+        AsymSpec::MlDsa44 => Some(&signature::ML_DSA_44_SIGNING),
+        AsymSpec::MlDsa65 => Some(&signature::ML_DSA_65_SIGNING),
+        AsymSpec::MlDsa87 => Some(&signature::ML_DSA_87_SIGNING),
+        _ => None,
+    }
 }
 
 /// A parsed private key of a known spec, ready to sign.
@@ -67,6 +92,7 @@ pub(crate) enum PrivateKey {
     Rsa(RsaKeyPair),
     Ecdsa(EcdsaKeyPair),
     Ed25519(Ed25519KeyPair),
+    MlDsa(PqdsaKeyPair),
 }
 
 /// The ECDSA signing algorithm AWS KMS pairs with each curve (DER-encoded signatures).
@@ -99,12 +125,15 @@ pub fn generate_private_key(spec: AsymSpec) -> Result<Zeroizing<Vec<u8>>, Crypto
         let der: Pkcs8V1Der<'static> = key.as_der().map_err(internal)?;
         return Ok(Zeroizing::new(der.as_ref().to_vec()));
     }
-    // Both documents below zeroize their own copy when dropped.
-    let doc = match ecdsa_signing_alg(spec) {
-        Some(alg) => EcdsaKeyPair::generate(alg)
+    // The documents below zeroize their own copy when dropped.
+    let doc = match (ecdsa_signing_alg(spec), ml_dsa_alg(spec)) {
+        (Some(alg), _) => EcdsaKeyPair::generate(alg)
             .and_then(|k| k.to_pkcs8v1())
             .map_err(internal)?,
-        None => Ed25519KeyPair::generate()
+        (None, Some(alg)) => PqdsaKeyPair::generate(alg)
+            .and_then(|k| k.to_pkcs8v1())
+            .map_err(internal)?,
+        (None, None) => Ed25519KeyPair::generate()
             .and_then(|k| k.to_pkcs8v1())
             .map_err(internal)?,
     };
@@ -124,12 +153,16 @@ pub(crate) fn parse_private_key(spec: AsymSpec, pkcs8: &[u8]) -> Result<PrivateK
         }
         return Ok(PrivateKey::Rsa(key));
     }
-    match ecdsa_signing_alg(spec) {
+    match (ecdsa_signing_alg(spec), ml_dsa_alg(spec)) {
         // from_pkcs8 rejects keys on any other curve.
-        Some(alg) => Ok(PrivateKey::Ecdsa(
+        (Some(alg), _) => Ok(PrivateKey::Ecdsa(
             EcdsaKeyPair::from_pkcs8(alg, pkcs8).map_err(invalid)?,
         )),
-        None => Ok(PrivateKey::Ed25519(
+        // And keys of any other ML-DSA parameter set.
+        (None, Some(alg)) => Ok(PrivateKey::MlDsa(
+            PqdsaKeyPair::from_pkcs8(alg, pkcs8).map_err(invalid)?,
+        )),
+        (None, None) => Ok(PrivateKey::Ed25519(
             Ed25519KeyPair::from_pkcs8(pkcs8).map_err(invalid)?,
         )),
     }
@@ -148,6 +181,7 @@ pub fn public_key_spki(spec: AsymSpec, pkcs8: &[u8]) -> Result<Vec<u8>, CryptoEr
         PrivateKey::Rsa(k) => k.public_key().as_der().map_err(internal)?,
         PrivateKey::Ecdsa(k) => k.public_key().as_der().map_err(internal)?,
         PrivateKey::Ed25519(k) => k.public_key().as_der().map_err(internal)?,
+        PrivateKey::MlDsa(k) => k.public_key().as_der().map_err(internal)?,
     };
     Ok(der.as_ref().to_vec())
 }

@@ -6,6 +6,8 @@
 //!   secp256k1: SHA-256, P-384: SHA-384, P-521: SHA-512).
 //! - Ed25519 (pure, RFC 8032) over the raw message only; Ed25519ph (HashEdDSA) over a
 //!   SHA-512 digest only (see [`crate::ed25519ph`]).
+//! - ML-DSA (FIPS 204, pure, empty context) over the raw message only: KMS's
+//!   `ML_DSA_SHAKE_256`. Its other message type, `EXTERNAL_MU`, is not offered.
 //!
 //! With [`MessageType::Digest`] the message is the precomputed hash and must be exactly the
 //! algorithm's digest length.
@@ -33,6 +35,7 @@ pub enum SigningAlgorithm {
     EcdsaSha512,
     Ed25519Sha512,
     Ed25519PhSha512,
+    MlDsaShake256,
 }
 
 /// AWS KMS `MessageType`: whether `message` is the message itself or its digest.
@@ -43,7 +46,7 @@ pub enum MessageType {
 }
 
 impl SigningAlgorithm {
-    pub const ALL: [SigningAlgorithm; 11] = [
+    pub const ALL: [SigningAlgorithm; 12] = [
         SigningAlgorithm::RsassaPssSha256,
         SigningAlgorithm::RsassaPssSha384,
         SigningAlgorithm::RsassaPssSha512,
@@ -55,21 +58,26 @@ impl SigningAlgorithm {
         SigningAlgorithm::EcdsaSha512,
         SigningAlgorithm::Ed25519Sha512,
         SigningAlgorithm::Ed25519PhSha512,
+        SigningAlgorithm::MlDsaShake256,
     ];
 
-    fn digest_alg(self) -> &'static digest::Algorithm {
+    /// The hash a DIGEST message is the output of; `None` for ML-DSA, which hashes with
+    /// SHAKE256 inside the scheme and takes no DIGEST message.
+    fn digest_alg(self) -> Option<&'static digest::Algorithm> {
         use SigningAlgorithm::*;
         match self {
-            RsassaPssSha256 | RsassaPkcs1V15Sha256 | EcdsaSha256 => &digest::SHA256,
-            RsassaPssSha384 | RsassaPkcs1V15Sha384 | EcdsaSha384 => &digest::SHA384,
+            RsassaPssSha256 | RsassaPkcs1V15Sha256 | EcdsaSha256 => Some(&digest::SHA256),
+            RsassaPssSha384 | RsassaPkcs1V15Sha384 | EcdsaSha384 => Some(&digest::SHA384),
             RsassaPssSha512 | RsassaPkcs1V15Sha512 | EcdsaSha512 | Ed25519Sha512
-            | Ed25519PhSha512 => &digest::SHA512,
+            | Ed25519PhSha512 => Some(&digest::SHA512),
+            MlDsaShake256 => None,
         }
     }
 
-    /// Length in bytes of a `MessageType::Digest` message for this algorithm.
+    /// Length in bytes of a precomputed message for this algorithm: the digest of a
+    /// `MessageType::Digest` message, or for ML-DSA the 64-byte mu of AWS's `EXTERNAL_MU`.
     pub fn digest_len(self) -> usize {
-        self.digest_alg().output_len()
+        self.digest_alg().map_or(ML_DSA_MU_LEN, |a| a.output_len())
     }
 
     /// Whether AWS KMS allows this algorithm with `spec` (the key spec's SigningAlgorithms).
@@ -89,9 +97,13 @@ impl SigningAlgorithm {
             AsymSpec::EccNistP384 => self == EcdsaSha384,
             AsymSpec::EccNistP521 => self == EcdsaSha512,
             AsymSpec::EccNistEd25519 => matches!(self, Ed25519Sha512 | Ed25519PhSha512),
+            AsymSpec::MlDsa44 | AsymSpec::MlDsa65 | AsymSpec::MlDsa87 => self == MlDsaShake256,
         }
     }
 }
+
+/// The length of ML-DSA's message representative mu (FIPS 204).
+const ML_DSA_MU_LEN: usize = 64;
 
 /// The message as the primitive will consume it.
 enum Input<'a> {
@@ -118,11 +130,16 @@ fn prepare<'a>(
             "ED25519_PH_SHA_512 requires MessageType DIGEST",
         )),
         (_, MessageType::Raw) => Ok(Input::Raw(message)),
-        (_, MessageType::Digest) => Digest::import_less_safe(message, alg.digest_alg())
-            .map(Input::Digest)
-            .map_err(|_| {
-                CryptoError::InvalidInput("digest length does not match the signing algorithm")
-            }),
+        (_, MessageType::Digest) => {
+            let hash = alg.digest_alg().ok_or(CryptoError::InvalidInput(
+                "ML_DSA_SHAKE_256 requires MessageType RAW",
+            ))?;
+            Digest::import_less_safe(message, hash)
+                .map(Input::Digest)
+                .map_err(|_| {
+                    CryptoError::InvalidInput("digest length does not match the signing algorithm")
+                })
+        }
     }
 }
 
@@ -162,6 +179,16 @@ pub fn sign(
             Input::Raw(m) => to_vec(key.try_sign(m)),
             Input::Digest(d) => crate::ed25519ph::sign(&key, d.as_ref()),
         },
+        // prepare() lets only RAW through for ML-DSA.
+        PrivateKey::MlDsa(key) => match input {
+            Input::Raw(m) => {
+                let mut sig = vec![0u8; key.algorithm().signature_len()];
+                let n = key.sign(m, &mut sig).map_err(|_| CryptoError::Internal)?;
+                sig.truncate(n);
+                Ok(sig)
+            }
+            Input::Digest(_) => Err(CryptoError::IncompatibleAlgorithm),
+        },
     }
 }
 
@@ -199,6 +226,9 @@ fn verification_alg(spec: AsymSpec, alg: SigningAlgorithm) -> &'static dyn Verif
         (_, EcdsaSha384) => &signature::ECDSA_P384_SHA384_ASN1,
         (_, EcdsaSha512) => &signature::ECDSA_P521_SHA512_ASN1,
         (_, Ed25519Sha512 | Ed25519PhSha512) => &signature::ED25519,
+        (AsymSpec::MlDsa44, MlDsaShake256) => &signature::ML_DSA_44,
+        (AsymSpec::MlDsa87, MlDsaShake256) => &signature::ML_DSA_87,
+        (_, MlDsaShake256) => &signature::ML_DSA_65,
     }
 }
 
@@ -263,7 +293,9 @@ mod tests {
     }
 
     fn digest_of(alg: SigningAlgorithm, msg: &[u8]) -> Vec<u8> {
-        digest::digest(alg.digest_alg(), msg).as_ref().to_vec()
+        digest::digest(alg.digest_alg().unwrap(), msg)
+            .as_ref()
+            .to_vec()
     }
 
     #[test]
@@ -281,8 +313,11 @@ mod tests {
         assert!(SigningAlgorithm::EcdsaSha256.compatible_with(AsymSpec::EccSecgP256k1));
         assert!(SigningAlgorithm::EcdsaSha512.compatible_with(AsymSpec::EccNistP521));
         assert!(!SigningAlgorithm::EcdsaSha256.compatible_with(AsymSpec::EccNistP384));
-        // Six algorithms for each RSA spec, one per ECDSA curve, and pure Ed25519.
-        assert_eq!(cases().count(), 3 * 6 + 4 + 1);
+        assert_eq!(count(AsymSpec::MlDsa65), 1);
+        assert!(!SigningAlgorithm::MlDsaShake256.compatible_with(AsymSpec::EccNistP256));
+        // Six algorithms for each RSA spec, one per ECDSA curve, pure Ed25519, and ML-DSA
+        // for each of its three parameter sets.
+        assert_eq!(cases().count(), 3 * 6 + 4 + 1 + 3);
     }
 
     #[test]
@@ -293,7 +328,11 @@ mod tests {
             let spki = public_key_spki(spec, &key).unwrap();
             let raw_sig = sign(spec, &key, alg, MessageType::Raw, msg).unwrap();
             assert!(verify(spec, &spki, alg, MessageType::Raw, msg, &raw_sig).unwrap());
-            if alg == SigningAlgorithm::Ed25519Sha512 {
+            // Pure Ed25519 and ML-DSA sign only RAW messages.
+            if matches!(
+                alg,
+                SigningAlgorithm::Ed25519Sha512 | SigningAlgorithm::MlDsaShake256
+            ) {
                 continue;
             }
             let d = digest_of(alg, msg);
@@ -360,7 +399,13 @@ mod tests {
 
     #[test]
     fn wrong_digest_length_is_an_error() {
-        for (spec, alg) in cases().filter(|(_, a)| *a != SigningAlgorithm::Ed25519Sha512) {
+        let digest_modes = cases().filter(|(_, a)| {
+            !matches!(
+                a,
+                SigningAlgorithm::Ed25519Sha512 | SigningAlgorithm::MlDsaShake256
+            )
+        });
+        for (spec, alg) in digest_modes {
             let key = test_key(spec);
             let spki = public_key_spki(spec, &key).unwrap();
             for len in [0, alg.digest_len() - 1, alg.digest_len() + 1] {
@@ -491,5 +536,35 @@ mod tests {
             verify(spec, &padded, alg, MessageType::Raw, b"m", &sig),
             Err(CryptoError::InvalidKey)
         );
+    }
+
+    #[test]
+    fn ml_dsa_signs_raw_messages_only_and_each_key_verifies_its_own() {
+        let msg = b"post-quantum";
+        for spec in [AsymSpec::MlDsa44, AsymSpec::MlDsa65, AsymSpec::MlDsa87] {
+            let key = test_key(spec);
+            let spki = public_key_spki(spec, &key).unwrap();
+            let alg = SigningAlgorithm::MlDsaShake256;
+            let sig = sign(spec, &key, alg, MessageType::Raw, msg).unwrap();
+            let len = match spec {
+                AsymSpec::MlDsa44 => 2420,
+                AsymSpec::MlDsa65 => 3309,
+                _ => 4627,
+            };
+            assert_eq!(sig.len(), len, "{spec:?}: FIPS 204 signature size");
+            assert!(verify(spec, &spki, alg, MessageType::Raw, msg, &sig).unwrap());
+            let e = CryptoError::InvalidInput("ML_DSA_SHAKE_256 requires MessageType RAW");
+            assert_eq!(sign(spec, &key, alg, MessageType::Digest, &[0; 64]), Err(e));
+            // Another parameter set's key material is not this spec's.
+            let other = if spec == AsymSpec::MlDsa65 {
+                AsymSpec::MlDsa44
+            } else {
+                AsymSpec::MlDsa65
+            };
+            assert_eq!(
+                crate::asym::validate_private_key(other, &key),
+                Err(CryptoError::InvalidKey)
+            );
+        }
     }
 }

@@ -14,8 +14,8 @@ use crate::wire_enum::wire_enum;
 pub use crate::wire_enum::{ParseEnumError, Unsupported};
 
 wire_enum! {
-    /// The type of key material in a KMS key (`KeySpec`). `SM2` is China-Regions-only and the
-    /// `ML_DSA_*` specs are not implemented by coffer; both parse to a [`ParseEnumError`].
+    /// The type of key material in a KMS key (`KeySpec`). `SM2` is China-Regions-only and
+    /// parses to a [`ParseEnumError`].
     pub enum KeySpec {
         /// 2048-bit RSA key pair.
         Rsa2048 = "RSA_2048",
@@ -41,14 +41,17 @@ wire_enum! {
         Hmac384 = "HMAC_384",
         /// HMAC key used with HMAC-SHA-512.
         Hmac512 = "HMAC_512",
+        /// ML-DSA-44 key pair (FIPS 204; signing only).
+        MlDsa44 = "ML_DSA_44",
+        /// ML-DSA-65 key pair (FIPS 204; signing only).
+        MlDsa65 = "ML_DSA_65",
+        /// ML-DSA-87 key pair (FIPS 204; signing only).
+        MlDsa87 = "ML_DSA_87",
         /// Ed25519 key pair (signing only).
         EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
     }
     unsupported {
         "SM2" => ChinaRegionsOnly,
-        "ML_DSA_44" => NotImplemented,
-        "ML_DSA_65" => NotImplemented,
-        "ML_DSA_87" => NotImplemented,
     }
 }
 
@@ -83,8 +86,7 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Signing algorithms (`SigningAlgorithmSpec`). `SM2DSA` is China-Regions-only;
-    /// `ML_DSA_SHAKE_256` is not implemented by coffer.
+    /// Signing algorithms (`SigningAlgorithmSpec`). `SM2DSA` is China-Regions-only.
     pub enum SigningAlgorithm {
         /// RSASSA-PSS with SHA-256.
         RsassaPssSha256 = "RSASSA_PSS_SHA_256",
@@ -104,6 +106,9 @@ wire_enum! {
         EcdsaSha384 = "ECDSA_SHA_384",
         /// ECDSA with SHA-512.
         EcdsaSha512 = "ECDSA_SHA_512",
+        /// ML-DSA (FIPS 204) with SHAKE256 inside the scheme (requires `MessageType` RAW:
+        /// coffer does not offer `EXTERNAL_MU`).
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
         /// Pure Ed25519 (requires `MessageType` RAW).
         Ed25519Sha512 = "ED25519_SHA_512",
         /// Ed25519ph, pre-hashed with SHA-512 (requires `MessageType` DIGEST).
@@ -111,7 +116,6 @@ wire_enum! {
     }
     unsupported {
         "SM2DSA" => ChinaRegionsOnly,
-        "ML_DSA_SHAKE_256" => NotImplemented,
     }
 }
 
@@ -203,8 +207,8 @@ wire_enum! {
 }
 
 wire_enum! {
-    /// Whether Sign and Verify hash the message (`MessageType`). `EXTERNAL_MU` applies only
-    /// to ML-DSA keys, which coffer does not implement.
+    /// Whether Sign and Verify hash the message (`MessageType`). `EXTERNAL_MU` (an ML-DSA
+    /// message representative computed by the caller) is not offered by coffer.
     pub enum MessageType {
         /// KMS hashes the message.
         Raw = "RAW",
@@ -480,7 +484,11 @@ impl KeySpec {
             KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 => {
                 &[SignVerify, KeyAgreement]
             }
-            KeySpec::EccSecgP256k1 | KeySpec::EccNistEdwards25519 => &[SignVerify],
+            KeySpec::EccSecgP256k1
+            | KeySpec::EccNistEdwards25519
+            | KeySpec::MlDsa44
+            | KeySpec::MlDsa65
+            | KeySpec::MlDsa87 => &[SignVerify],
         }
     }
 
@@ -600,6 +608,7 @@ pub const fn signing_algorithms(spec: KeySpec, usage: KeyUsage) -> &'static [Sig
         KeySpec::EccNistP384 => &[EcdsaSha384],
         KeySpec::EccNistP521 => &[EcdsaSha512],
         KeySpec::EccNistEdwards25519 => &[Ed25519Sha512, Ed25519PhSha512],
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => &[MlDsaShake256],
         _ => &[],
     }
 }
@@ -630,24 +639,27 @@ pub const fn key_agreement_algorithms(
 }
 
 impl SigningAlgorithm {
-    /// The digest length in bytes a DIGEST message must have. `None` for pure Ed25519, which
-    /// accepts only RAW messages (Sign, `MessageType`).
+    /// The digest length in bytes a DIGEST message must have. `None` for pure Ed25519 and
+    /// ML-DSA, which accept no DIGEST message (Sign, `MessageType`).
     pub const fn digest_len(self) -> Option<usize> {
         use SigningAlgorithm::*;
         match self {
             RsassaPssSha256 | RsassaPkcs1V15Sha256 | EcdsaSha256 => Some(32),
             RsassaPssSha384 | RsassaPkcs1V15Sha384 | EcdsaSha384 => Some(48),
             RsassaPssSha512 | RsassaPkcs1V15Sha512 | EcdsaSha512 | Ed25519PhSha512 => Some(64),
-            Ed25519Sha512 => None,
+            Ed25519Sha512 | MlDsaShake256 => None,
         }
     }
 
     /// Whether Sign and Verify accept `message_type` with this algorithm: "ED25519_SHA_512
     /// signing algorithm requires KMS MessageType:RAW; ED25519_PH_SHA_512 signing algorithm
-    /// requires KMS MessageType:DIGEST" (Sign, `MessageType`); the others take either.
+    /// requires KMS MessageType:DIGEST" (Sign, `MessageType`); ML-DSA takes RAW or
+    /// EXTERNAL_MU, never DIGEST, and coffer offers RAW only; the others take either.
     pub const fn accepts_message_type(self, message_type: MessageType) -> bool {
         match self {
-            SigningAlgorithm::Ed25519Sha512 => matches!(message_type, MessageType::Raw),
+            SigningAlgorithm::Ed25519Sha512 | SigningAlgorithm::MlDsaShake256 => {
+                matches!(message_type, MessageType::Raw)
+            }
             SigningAlgorithm::Ed25519PhSha512 => matches!(message_type, MessageType::Digest),
             _ => true,
         }

@@ -1278,36 +1278,27 @@ async fn grant_constraints_recipient_and_aws_wording() {
 }
 
 /// Values the KMS model lists that coffer refuses: the SM family (China Regions only) and
-/// ML-DSA fail with UnsupportedOperationException, not as a malformed body, and create
-/// nothing; a value outside the model stays a ValidationException.
+/// ML-DSA's EXTERNAL_MU message type fail with UnsupportedOperationException, not as a
+/// malformed body, and create nothing; a value outside the model stays a
+/// ValidationException.
 #[tokio::test]
 async fn refused_model_values_are_unsupported_operations() {
     use aws_sdk_kms::error::ProvideErrorMetadata;
     let s = TestServer::start();
     let kms = s.kms(&s.admin);
     let keys_before = kms.list_keys().send().await.unwrap().keys().len();
-    for (spec, usage, message) in [
-        (
-            KeySpec::Sm2,
-            KeyUsageType::SignVerify,
-            "KeySpec SM2 is not supported in this Region",
-        ),
-        (
-            KeySpec::MlDsa65,
-            KeyUsageType::SignVerify,
-            "KeySpec ML_DSA_65 is not supported by coffer",
-        ),
-    ] {
-        let e = kms
-            .create_key()
-            .key_spec(spec)
-            .key_usage(usage)
-            .send()
-            .await
-            .unwrap_err();
-        assert_eq!(code(&e), "UnsupportedOperationException");
-        assert_eq!(e.message(), Some(message));
-    }
+    let e = kms
+        .create_key()
+        .key_spec(KeySpec::Sm2)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "UnsupportedOperationException");
+    assert_eq!(
+        e.message(),
+        Some("KeySpec SM2 is not supported in this Region")
+    );
     assert_eq!(
         kms.list_keys().send().await.unwrap().keys().len(),
         keys_before,
@@ -1327,6 +1318,21 @@ async fn refused_model_values_are_unsupported_operations() {
         e.message(),
         Some("EncryptionAlgorithm SM2PKE is not supported in this Region")
     );
+    let ml = key(&kms, KeySpec::MlDsa65, KeyUsageType::SignVerify).await;
+    let e = kms
+        .sign()
+        .key_id(&ml)
+        .message(Blob::new(vec![0u8; 64]))
+        .message_type(MessageType::ExternalMu)
+        .signing_algorithm(SigningAlgorithmSpec::MlDsaShake256)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "UnsupportedOperationException");
+    assert_eq!(
+        e.message(),
+        Some("MessageType EXTERNAL_MU is not supported by coffer")
+    );
     let e = kms
         .create_key()
         .key_spec(KeySpec::from("RSA_1024"))
@@ -1334,6 +1340,96 @@ async fn refused_model_values_are_unsupported_operations() {
         .await
         .unwrap_err();
     assert_eq!(code(&e), "ValidationException");
+}
+
+/// ML-DSA keys (FIPS 204) of all three parameter sets: DescribeKey lists ML_DSA_SHAKE_256,
+/// Sign takes RAW messages and Verify checks them, a changed message or signature is
+/// KMSInvalidSignatureException, DIGEST is refused, and GetPublicKey returns the key as DER
+/// SubjectPublicKeyInfo. (Python's `cryptography` verifies the signatures against those
+/// public keys in `scripts/smoke-kms.sh`.)
+#[tokio::test]
+async fn ml_dsa_keys_sign_and_verify() {
+    let s = TestServer::start();
+    let kms = s.kms(&s.admin);
+    let msg = b"a post-quantum signature".to_vec();
+    for (spec, sig_len) in [
+        (KeySpec::MlDsa44, 2420),
+        (KeySpec::MlDsa65, 3309),
+        (KeySpec::MlDsa87, 4627),
+    ] {
+        let id = key(&kms, spec.clone(), KeyUsageType::SignVerify).await;
+        let md = kms.describe_key().key_id(&id).send().await.unwrap();
+        let md = md.key_metadata().unwrap();
+        assert_eq!(md.key_spec(), Some(&spec));
+        assert_eq!(
+            md.signing_algorithms(),
+            &[SigningAlgorithmSpec::MlDsaShake256]
+        );
+        let sign = |m: Vec<u8>, mt: MessageType| {
+            kms.sign()
+                .key_id(&id)
+                .message(Blob::new(m))
+                .message_type(mt)
+                .signing_algorithm(SigningAlgorithmSpec::MlDsaShake256)
+                .send()
+        };
+        let sig = sign(msg.clone(), MessageType::Raw).await.unwrap();
+        let sig = sig.signature().unwrap().as_ref().to_vec();
+        assert_eq!(sig.len(), sig_len, "{spec:?}");
+        let verify = |m: Vec<u8>, sig: Vec<u8>| {
+            kms.verify()
+                .key_id(&id)
+                .message(Blob::new(m))
+                .message_type(MessageType::Raw)
+                .signature(Blob::new(sig))
+                .signing_algorithm(SigningAlgorithmSpec::MlDsaShake256)
+                .send()
+        };
+        assert!(
+            verify(msg.clone(), sig.clone())
+                .await
+                .unwrap()
+                .signature_valid()
+        );
+        let e = verify(b"another message".to_vec(), sig.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "KMSInvalidSignatureException");
+        let mut bad = sig.clone();
+        bad[10] ^= 1;
+        let e = verify(msg.clone(), bad).await.unwrap_err();
+        assert_eq!(code(&e), "KMSInvalidSignatureException");
+        let e = sign(vec![0u8; 64], MessageType::Digest).await.unwrap_err();
+        assert_eq!(code(&e), "ValidationException");
+        let e = kms
+            .sign()
+            .key_id(&id)
+            .message(Blob::new(msg.clone()))
+            .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), "InvalidKeyUsageException");
+        let pk = kms.get_public_key().key_id(&id).send().await.unwrap();
+        assert_eq!(pk.key_spec(), Some(&spec));
+        assert_eq!(
+            pk.signing_algorithms(),
+            &[SigningAlgorithmSpec::MlDsaShake256]
+        );
+        // A DER SEQUENCE whose BIT STRING carries the FIPS 204 public key.
+        let der = pk.public_key().unwrap().as_ref();
+        assert_eq!(der[0], 0x30);
+        let raw_len = match spec {
+            KeySpec::MlDsa44 => 1312,
+            KeySpec::MlDsa65 => 1952,
+            _ => 2592,
+        };
+        assert!(
+            der.len() > raw_len && der.len() < raw_len + 32,
+            "{}",
+            der.len()
+        );
+    }
 }
 
 /// A tag key given twice in one request is refused with TagException, as AWS does, and the

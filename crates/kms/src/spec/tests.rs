@@ -150,7 +150,7 @@ fn every_enum_matches_the_model() {
 }
 
 #[test]
-fn sm_family_is_china_regions_only_and_ml_dsa_not_implemented() {
+fn sm_family_is_china_regions_only_and_external_mu_not_implemented() {
     assert_eq!(
         "SM2".parse::<KeySpec>(),
         Err(ParseEnumError::ChinaRegionsOnly {
@@ -172,12 +172,10 @@ fn sm_family_is_china_regions_only_and_ml_dsa_not_implemented() {
             value: "SM2DSA"
         })
     );
+    assert_eq!("ML_DSA_65".parse::<KeySpec>(), Ok(KeySpec::MlDsa65));
     assert_eq!(
-        "ML_DSA_65".parse::<KeySpec>(),
-        Err(ParseEnumError::NotImplemented {
-            type_name: "KeySpec",
-            value: "ML_DSA_65"
-        })
+        "ML_DSA_SHAKE_256".parse::<SigningAlgorithm>(),
+        Ok(SigningAlgorithm::MlDsaShake256)
     );
     assert_eq!(
         "EXTERNAL_MU".parse::<MessageType>(),
@@ -218,6 +216,9 @@ fn permitted_usages_follow_create_key() {
         (Hmac256, &[GenerateVerifyMac]),
         (Hmac384, &[GenerateVerifyMac]),
         (Hmac512, &[GenerateVerifyMac]),
+        (MlDsa44, &[SignVerify]),
+        (MlDsa65, &[SignVerify]),
+        (MlDsa87, &[SignVerify]),
         (EccNistEdwards25519, &[SignVerify]),
     ];
     assert_eq!(expected.len(), KeySpec::ALL.len());
@@ -389,6 +390,7 @@ fn each_signing_algorithm_belongs_to_its_specs() {
             EcdsaSha384 => &[KeySpec::EccNistP384],
             EcdsaSha512 => &[KeySpec::EccNistP521],
             Ed25519Sha512 | Ed25519PhSha512 => &[KeySpec::EccNistEdwards25519],
+            MlDsaShake256 => &[KeySpec::MlDsa44, KeySpec::MlDsa65, KeySpec::MlDsa87],
         };
         assert_eq!(specs, expected, "{algorithm}");
     }
@@ -662,11 +664,12 @@ fn refused_values_are_found_by_member() {
         Some(ParseEnumError::ChinaRegionsOnly { .. })
     ));
     assert!(matches!(
-        refused_value("CustomerMasterKeySpec", "ML_DSA_87"),
-        Some(ParseEnumError::NotImplemented { .. })
+        refused_value("CustomerMasterKeySpec", "SM2"),
+        Some(ParseEnumError::ChinaRegionsOnly { .. })
     ));
+    assert_eq!(refused("KeySpec", "ML_DSA_87"), None);
     assert!(refused("SourceEncryptionAlgorithm", "SM2PKE").is_some());
-    assert!(refused("SigningAlgorithm", "ML_DSA_SHAKE_256").is_some());
+    assert!(refused("SigningAlgorithm", "SM2DSA").is_some());
     assert!(refused("KeyPairSpec", "SM2").is_some());
     assert!(refused("MessageType", "EXTERNAL_MU").is_some());
     assert!(refused("WrappingKeySpec", "SM2").is_some());

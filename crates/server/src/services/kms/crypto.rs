@@ -732,6 +732,7 @@ fn crypto_signing(a: SigningAlgorithm) -> coffer_crypto::SigningAlgorithm {
         SigningAlgorithm::EcdsaSha512 => C::EcdsaSha512,
         SigningAlgorithm::Ed25519Sha512 => C::Ed25519Sha512,
         SigningAlgorithm::Ed25519PhSha512 => C::Ed25519PhSha512,
+        SigningAlgorithm::MlDsaShake256 => C::MlDsaShake256,
     }
 }
 
@@ -764,6 +765,11 @@ fn signing_setup(
     if alg == SigningAlgorithm::Ed25519Sha512 && mt == CMessageType::Digest {
         return Err(KmsError::Validation(
             "ED25519_SHA_512 signs RAW messages only; use ED25519_PH_SHA_512 for digests.".into(),
+        ));
+    }
+    if alg == SigningAlgorithm::MlDsaShake256 && mt == CMessageType::Digest {
+        return Err(KmsError::Validation(
+            "ML_DSA_SHAKE_256 signs RAW or EXTERNAL_MU messages, not DIGEST.".into(),
         ));
     }
     let asym = material::asym_spec(key.spec)

@@ -24,6 +24,9 @@ pub fn asym_spec(spec: KeySpec) -> Option<AsymSpec> {
         KeySpec::EccNistP521 => AsymSpec::EccNistP521,
         KeySpec::EccSecgP256k1 => AsymSpec::EccSecgP256k1,
         KeySpec::EccNistEdwards25519 => AsymSpec::EccNistEd25519,
+        KeySpec::MlDsa44 => AsymSpec::MlDsa44,
+        KeySpec::MlDsa65 => AsymSpec::MlDsa65,
+        KeySpec::MlDsa87 => AsymSpec::MlDsa87,
         _ => return None,
     })
 }

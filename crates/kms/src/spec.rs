@@ -403,8 +403,8 @@ wire_enum! {
     unsupported {}
 }
 
-/// Why a request member's value is refused although the model lists it (`SM2`, `ML_DSA_65`,
-/// ...), or `None` when coffer offers it or the member carries no such enum.
+/// Why a request member's value is refused although the model lists it (`SM2`,
+/// `EXTERNAL_MU`, ...), or `None` when coffer offers it or the member carries no such enum.
 ///
 /// The members are those of the KMS requests whose enums hold values coffer refuses. Model
 /// validation runs first, so an unknown value never reaches here; this answers for the

@@ -2,7 +2,7 @@
 //!
 //! Each enum parses from and prints as its AWS string (`as_str`, `FromStr`, `Display`) and
 //! (de)serializes as that string with serde. Values the botocore model lists but coffer does
-//! not offer (the China-Regions-only SM family, the ML-DSA family) are not variants: parsing
+//! not offer (the China-Regions-only SM family, ML-DSA's `EXTERNAL_MU`) are not variants: parsing
 //! them yields a distinct [`ParseEnumError`] so the caller can answer as AWS would.
 
 use thiserror::Error;
@@ -14,7 +14,7 @@ pub enum Unsupported {
     /// refuses it with `UnsupportedOperationException`; see
     /// [`crate::messages::not_supported_in_region`].
     ChinaRegionsOnly,
-    /// AWS offers the value, coffer does not implement it yet (the ML-DSA family).
+    /// AWS offers the value, coffer does not implement it yet (`EXTERNAL_MU`).
     NotImplemented,
 }
 
@@ -43,7 +43,7 @@ pub enum ParseEnumError {
     NotImplemented {
         /// The enum's name.
         type_name: &'static str,
-        /// The model value, e.g. `ML_DSA_65`.
+        /// The model value, e.g. `EXTERNAL_MU`.
         value: &'static str,
     },
 }

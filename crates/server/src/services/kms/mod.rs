@@ -71,10 +71,10 @@ impl JsonService for Kms {
         Some(coffer_wire::model::kms())
     }
     /// Parses the body and validates it against the KMS model (lengths, patterns, ranges
-    /// and enums, every violation reported at once), before any work is done.
-    /// Values the model lists but coffer refuses (the China-Regions-only SM family, ML-DSA)
-    /// then fail with `UnsupportedOperationException`, as AWS answers outside the Regions
-    /// that offer them.
+    /// and enums, every violation reported at once), before any work is done. Values the
+    /// model lists but coffer refuses (the China-Regions-only SM family, ML-DSA's
+    /// `EXTERNAL_MU`) then fail with `UnsupportedOperationException`, as AWS answers outside
+    /// the Regions that offer them.
     fn decode(op: Operation, body: &[u8]) -> Result<Value, KmsError> {
         let input = coffer_wire::model::kms().decode(op.as_str(), body)?;
         refuse_unsupported_values(&input)?;

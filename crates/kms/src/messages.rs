@@ -360,7 +360,8 @@ pub fn not_supported_in_region(member: &str, value: &str) -> AwsError {
 }
 
 /// UnsupportedOperationException for a value AWS offers and coffer does not implement
-/// (ML-DSA's `EXTERNAL_MU` message type): `<Member> <VALUE> is not supported by coffer` (coffer's wording).
+/// (ML-DSA's `EXTERNAL_MU` message type): `<Member> <VALUE> is not supported by coffer`
+/// (coffer's wording).
 pub fn not_implemented(member: &str, value: &str) -> AwsError {
     AwsError::new(
         ErrorCode::UnsupportedOperationException,

@@ -55,6 +55,15 @@ pub fn validate_iam_name(field: &str, value: &str, max: usize) -> Result<(), Str
     }
 }
 
+/// Sets tag `key` to `value` in a resource's tags, keeping one value per key (KMS, Secrets
+/// Manager and Parameter Store all tag this way: a key given again replaces its value).
+pub fn set_tag(tags: &mut Vec<(String, String)>, key: &str, value: &str) {
+    match tags.iter_mut().find(|(k, _)| k == key) {
+        Some(existing) => value.clone_into(&mut existing.1),
+        None => tags.push((key.to_owned(), value.to_owned())),
+    }
+}
+
 /// RFC 3339 with whole seconds and `Z`, as AWS writes timestamps in XML.
 pub fn iso8601(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
@@ -67,4 +76,21 @@ pub fn iso8601(t: time::OffsetDateTime) -> String {
         t.minute(),
         t.second()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn set_tag_keeps_one_value_per_key_in_first_seen_order() {
+        let mut tags = vec![("a".to_owned(), "1".to_owned())];
+        super::set_tag(&mut tags, "b", "2");
+        super::set_tag(&mut tags, "a", "3");
+        assert_eq!(
+            tags,
+            [
+                ("a".to_owned(), "3".to_owned()),
+                ("b".to_owned(), "2".to_owned())
+            ]
+        );
+    }
 }

@@ -53,13 +53,6 @@ fn too_many() -> KmsError {
     ))
 }
 
-fn merge(tags: &mut Vec<(String, String)>, k: &str, v: &str) {
-    match tags.iter_mut().find(|(key, _)| key == k) {
-        Some(existing) => existing.1 = v.to_owned(),
-        None => tags.push((k.to_owned(), v.to_owned())),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagInput {
@@ -91,7 +84,7 @@ pub fn tag(call: &Call<'_>, input: TagInput, audit: &mut AuditInfo) -> Result<Va
         |_, k| {
             let mut next = k.tags.clone();
             for t in &input.tags {
-                merge(&mut next, &t.tag_key, &t.tag_value);
+                crate::services::set_tag(&mut next, &t.tag_key, &t.tag_value);
             }
             if next.len() > MAX_TAGS {
                 return Err(too_many());

@@ -19,7 +19,7 @@ pub struct Tag {
 }
 
 fn merge(tags: &mut Vec<(String, String)>, t: &Tag) -> Result<(), SmError> {
-    let k = t.key.clone().unwrap_or_default();
+    let k = t.key.as_deref().unwrap_or_default();
     if k.is_empty() {
         return Err(invalid_param("Tag keys must not be empty."));
     }
@@ -28,11 +28,7 @@ fn merge(tags: &mut Vec<(String, String)>, t: &Tag) -> Result<(), SmError> {
             "Invalid tag key: tag keys starting with 'aws:' are reserved for AWS use.",
         ));
     }
-    let v = t.value.clone().unwrap_or_default();
-    match tags.iter_mut().find(|(key, _)| *key == k) {
-        Some(e) => e.1 = v,
-        None => tags.push((k, v)),
-    }
+    crate::services::set_tag(tags, k, t.value.as_deref().unwrap_or_default());
     Ok(())
 }
 

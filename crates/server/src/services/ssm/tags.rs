@@ -61,10 +61,7 @@ pub struct AddInput {
 /// PutParameter both tag this way.
 pub fn merge(tags: &mut Vec<(String, String)>, new: &[Tag]) -> Result<(), SsmError> {
     for t in new {
-        match tags.iter_mut().find(|(k, _)| *k == t.key) {
-            Some(existing) => existing.1 = t.value.clone(),
-            None => tags.push((t.key.clone(), t.value.clone())),
-        }
+        crate::services::set_tag(tags, &t.key, &t.value);
     }
     if tags.len() > MAX_TAGS {
         return Err(SsmError::TooManyTags(

@@ -14,20 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}
 WHAT=${2:-all}
-cargo build --release --locked --quiet --bin coffer
-BIN=${CARGO_TARGET_DIR:-target}/release/coffer
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-"$BIN" bench floor --listen 127.0.0.1:4599 >/dev/null & PIDS+=($!)
+source scripts/bench-lib.sh
 moto_server -p 4598 >/dev/null 2>&1 & PIDS+=($!)
-"$BIN" server --data-dir "$WORK/data" --listen 127.0.0.1:4566 --log error >"$WORK/server.out" & PIDS+=($!)
-for _ in $(seq 100); do grep -q "^coffer listening" "$WORK/server.out" 2>/dev/null && break; sleep 0.1; done
 for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:4598/ && break; sleep 0.1; done
-KEY=$(awk -F' = ' '/aws_access_key_id/{print $2}' "$WORK/data/credentials")
-SECRET=$(awk -F' = ' '/aws_secret_access_key/{print $2}' "$WORK/data/credentials")
 
 run() { # scenario label endpoint [extra args]
   local scenario=$1 label=$2 ep=$3; shift 3

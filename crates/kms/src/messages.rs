@@ -332,6 +332,19 @@ pub fn digest_invalid_length(algorithm: &str) -> AwsError {
     )
 }
 
+/// ValidationException for a message type the signing algorithm does not take (pure
+/// Ed25519 and ML-DSA take no DIGEST, Ed25519ph only a DIGEST; see
+/// [`crate::spec::SigningAlgorithm::accepts_message_type`]); coffer's wording.
+pub fn message_type_not_accepted(
+    algorithm: crate::spec::SigningAlgorithm,
+    message_type: crate::spec::MessageType,
+) -> AwsError {
+    AwsError::new(
+        ErrorCode::ValidationException,
+        format!("The {algorithm} signing algorithm does not accept MessageType {message_type}."),
+    )
+}
+
 /// ValidationException from CreateKey without `KeyUsage` for a non-symmetric spec (recorded).
 pub fn key_usage_required() -> AwsError {
     AwsError::new(

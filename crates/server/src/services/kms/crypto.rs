@@ -23,7 +23,6 @@ use coffer_kms::spec::{
     MessageType, SigningAlgorithm,
 };
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -242,20 +241,6 @@ pub struct DecryptInput {
     key_id: Option<String>,
     encryption_algorithm: Option<EncryptionAlgorithm>,
     dry_run: Option<bool>,
-    recipient: Option<IgnoredAny>,
-}
-
-/// `Recipient` asks KMS to encrypt its answer to the public key in a Nitro Enclaves
-/// attestation document and to leave the plaintext out. coffer cannot verify such a
-/// document (it runs no enclaves and holds no Nitro root of trust), so it refuses the
-/// request rather than return in plaintext what the caller asked to keep from the network.
-fn refuse_recipient(recipient: Option<&IgnoredAny>) -> Result<(), KmsError> {
-    match recipient {
-        Some(_) => Err(KmsError::Validation(
-            "The Recipient parameter is not supported: coffer cannot verify Nitro Enclaves attestation documents.".into(),
-        )),
-        None => Ok(()),
-    }
 }
 
 /// The result of opening a ciphertext: the key, the algorithm and the plaintext.
@@ -378,7 +363,6 @@ pub fn decrypt(call: &Call<'_>, i: DecryptInput, audit: &mut AuditInfo) -> Resul
         &i.encryption_context,
         i.dry_run,
     ));
-    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let o = open_ciphertext(
         call,
@@ -518,7 +502,6 @@ pub struct DataKeyInput {
     #[serde(default)]
     grant_tokens: Vec<String>,
     dry_run: Option<bool>,
-    recipient: Option<IgnoredAny>,
 }
 
 /// The data key's length: from `NumberOfBytes` (its range already checked against the
@@ -551,7 +534,6 @@ pub fn generate_data_key(
         ("keySpec", i.key_spec.map(|s| json!(s.as_str()))),
         ("encryptionContext", audit_ctx(&i.encryption_context)),
     ]));
-    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let len = data_key_len(i.number_of_bytes, i.key_spec)?;
     let dk = new_data_key(
@@ -625,7 +607,6 @@ pub struct DataKeyPairInput {
     #[serde(default)]
     grant_tokens: Vec<String>,
     dry_run: Option<bool>,
-    recipient: Option<IgnoredAny>,
 }
 
 pub fn generate_data_key_pair(
@@ -639,7 +620,6 @@ pub fn generate_data_key_pair(
         ("keyPairSpec", Some(json!(i.key_pair_spec.as_str()))),
         ("encryptionContext", audit_ctx(&i.encryption_context)),
     ]));
-    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let asym = material::asym_spec(i.key_pair_spec.key_spec()).ok_or_else(|| {
         KmsError::UnsupportedOperation(format!(
@@ -689,7 +669,6 @@ pub fn generate_data_key_pair(
 pub struct RandomInput {
     number_of_bytes: Option<i64>,
     custom_key_store_id: Option<String>,
-    recipient: Option<IgnoredAny>,
 }
 
 pub fn generate_random(
@@ -701,7 +680,6 @@ pub fn generate_random(
         "numberOfBytes",
         i.number_of_bytes.map(|n| json!(n)),
     )]));
-    refuse_recipient(i.recipient.as_ref())?;
     coffer_storage::read_each(call.state.store.as_ref(), |t| {
         authz::check(call, t, &Ask::new("kms:GenerateRandom", "*"), None).map_err(KmsError::from)
     })?;
@@ -758,20 +736,14 @@ fn signing_setup(
             key.arn()
         )));
     }
-    let mt = match mt.unwrap_or(MessageType::Raw) {
+    let mt = mt.unwrap_or(MessageType::Raw);
+    if !alg.accepts_message_type(mt) {
+        return Err(messages::message_type_not_accepted(alg, mt).into());
+    }
+    let mt = match mt {
         MessageType::Raw => CMessageType::Raw,
         MessageType::Digest => CMessageType::Digest,
     };
-    if alg == SigningAlgorithm::Ed25519Sha512 && mt == CMessageType::Digest {
-        return Err(KmsError::Validation(
-            "ED25519_SHA_512 signs RAW messages only; use ED25519_PH_SHA_512 for digests.".into(),
-        ));
-    }
-    if alg == SigningAlgorithm::MlDsaShake256 && mt == CMessageType::Digest {
-        return Err(KmsError::Validation(
-            "ML_DSA_SHAKE_256 signs RAW or EXTERNAL_MU messages, not DIGEST.".into(),
-        ));
-    }
     let asym = material::asym_spec(key.spec)
         .ok_or_else(|| KmsError::Internal("signing key without asymmetric spec".into()))?;
     Ok((asym, crypto_signing(alg), mt))
@@ -1071,7 +1043,6 @@ pub struct SharedSecretInput {
     #[serde(default)]
     grant_tokens: Vec<String>,
     dry_run: Option<bool>,
-    recipient: Option<IgnoredAny>,
 }
 
 pub fn derive_shared_secret(
@@ -1082,7 +1053,6 @@ pub fn derive_shared_secret(
     audit.request_parameters = Some(json!({
         "keyId": i.key_id, "keyAgreementAlgorithm": i.key_agreement_algorithm
     }));
-    refuse_recipient(i.recipient.as_ref())?;
     access::check_grant_tokens(&i.grant_tokens)?;
     let req = Request {
         context: None,

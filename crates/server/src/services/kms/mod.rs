@@ -71,13 +71,11 @@ impl JsonService for Kms {
         Some(coffer_wire::model::kms())
     }
     /// Parses the body and validates it against the KMS model (lengths, patterns, ranges
-    /// and enums, every violation reported at once), before any work is done. Values the
-    /// model lists but coffer refuses (the China-Regions-only SM family, ML-DSA's
-    /// `EXTERNAL_MU`) then fail with `UnsupportedOperationException`, as AWS answers outside
-    /// the Regions that offer them.
+    /// and enums, every violation reported at once), then refuses what the model allows and
+    /// coffer does not offer (see [`refuse_unsupported_members`]), before any work is done.
     fn decode(op: Operation, body: &[u8]) -> Result<Value, KmsError> {
         let input = coffer_wire::model::kms().decode(op.as_str(), body)?;
-        refuse_unsupported_values(&input)?;
+        refuse_unsupported_members(&input)?;
         Ok(input)
     }
     /// Routes a validated input to its handler. Every operation of the API has an arm.
@@ -149,12 +147,26 @@ impl JsonService for Kms {
     }
 }
 
-/// Fails on the first top-level member whose value the model lists and coffer refuses (see
-/// [`coffer_kms::spec::refused_value`]); every such member of the KMS requests is top-level.
-fn refuse_unsupported_values(input: &Value) -> Result<(), KmsError> {
+/// Fails on the first top-level member the model allows and coffer does not offer (every
+/// such member of the KMS requests is top-level):
+///
+/// - `Recipient` (Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom,
+///   DeriveSharedSecret) asks KMS to encrypt its answer to the public key in a Nitro
+///   Enclaves attestation document and to leave the plaintext out. coffer cannot verify such
+///   a document (it runs no enclaves and holds no Nitro root of trust), so it refuses the
+///   request rather than return in plaintext what the caller asked to keep off the network.
+/// - Enum values the model lists and coffer refuses (the China-Regions-only SM family,
+///   ML-DSA's `EXTERNAL_MU`; see [`coffer_kms::spec::refused_value`]) fail with
+///   `UnsupportedOperationException`, as AWS answers outside the Regions that offer them.
+fn refuse_unsupported_members(input: &Value) -> Result<(), KmsError> {
     let Value::Object(members) = input else {
         return Ok(());
     };
+    if members.contains_key("Recipient") {
+        return Err(KmsError::Validation(
+            "The Recipient parameter is not supported: coffer cannot verify Nitro Enclaves attestation documents.".into(),
+        ));
+    }
     for (member, value) in members {
         if let Value::String(value) = value
             && let Some(e) = coffer_kms::spec::refused_value(member, value)

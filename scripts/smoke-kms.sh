@@ -18,7 +18,7 @@ OTHER=222233334444
 start
 cat "$WORK/other.ini" >>"$AWS_SHARED_CREDENTIALS_FILE"
 ACCOUNT=$(head -1 "$WORK/data/credentials" | awk '{print $5}')
-export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
+export AWS_PAGER=""
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_CA_BUNDLE
 EP="http://127.0.0.1:$PORT"
 K=(aws --endpoint-url "$EP" kms)

@@ -8,7 +8,7 @@ NAME=smoke-params
 source "$(dirname "$0")/smoke-lib.sh"
 start_server --test-clock
 eval "$(grep '^export AWS_SHARED_CREDENTIALS_FILE' "$WORK/server.out")"
-export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
+export AWS_PAGER=""
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_CA_BUNDLE
 EP="http://127.0.0.1:$PORT"
 S=(aws --endpoint-url "$EP" ssm)

@@ -159,10 +159,12 @@ fn announce(
         println!("admin credentials written to {}", p.display());
     }
     println!("To use the AWS CLI or SDKs with the admin account:");
+    // Both region variables: the SDKs and AWS CLI v2 read AWS_REGION, but AWS CLI v1 and
+    // boto3 read only AWS_DEFAULT_REGION and refuse to run without a region.
+    let region = &s.state.config.region;
     println!(
-        "export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=coffer AWS_REGION={}",
+        "export AWS_SHARED_CREDENTIALS_FILE={} AWS_PROFILE=coffer AWS_REGION={region} AWS_DEFAULT_REGION={region}",
         s.credentials_path.display(),
-        s.state.config.region
     );
     println!("export AWS_ENDPOINT_URL=http://{addr}");
     if dev {

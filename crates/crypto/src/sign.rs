@@ -74,10 +74,10 @@ impl SigningAlgorithm {
         }
     }
 
-    /// Length in bytes of a precomputed message for this algorithm: the digest of a
-    /// `MessageType::Digest` message, or for ML-DSA the 64-byte mu of AWS's `EXTERNAL_MU`.
-    pub fn digest_len(self) -> usize {
-        self.digest_alg().map_or(ML_DSA_MU_LEN, |a| a.output_len())
+    /// Length in bytes of a `MessageType::Digest` message for this algorithm; `None` for
+    /// ML-DSA, which takes none.
+    pub fn digest_len(self) -> Option<usize> {
+        self.digest_alg().map(|a| a.output_len())
     }
 
     /// Whether AWS KMS allows this algorithm with `spec` (the key spec's SigningAlgorithms).
@@ -101,9 +101,6 @@ impl SigningAlgorithm {
         }
     }
 }
-
-/// The length of ML-DSA's message representative mu (FIPS 204).
-const ML_DSA_MU_LEN: usize = 64;
 
 /// The message as the primitive will consume it.
 enum Input<'a> {
@@ -408,7 +405,8 @@ mod tests {
         for (spec, alg) in digest_modes {
             let key = test_key(spec);
             let spki = public_key_spki(spec, &key).unwrap();
-            for len in [0, alg.digest_len() - 1, alg.digest_len() + 1] {
+            let n = alg.digest_len().unwrap();
+            for len in [0, n - 1, n + 1] {
                 let d = vec![7u8; len];
                 let e =
                     CryptoError::InvalidInput("digest length does not match the signing algorithm");

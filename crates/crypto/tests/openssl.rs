@@ -66,8 +66,8 @@ fn hex(bytes: &[u8]) -> String {
 
 fn sha_flag(alg: SigningAlgorithm) -> &'static str {
     match alg.digest_len() {
-        32 => "sha256",
-        48 => "sha384",
+        Some(32) => "sha256",
+        Some(48) => "sha384",
         _ => "sha512",
     }
 }

@@ -239,7 +239,7 @@ fn digest_for(alg: &SigningAlgorithmSpec, msg: &[u8]) -> Vec<u8> {
         openssl_digest("sha512", msg)
     };
     assert_eq!(
-        d.len(),
+        Some(d.len()),
         coffer_crypto::SigningAlgorithm::digest_len(crypto_alg(alg))
     );
     d

@@ -372,6 +372,15 @@ pub fn not_supported_in_region(member: &str, value: &str) -> AwsError {
     )
 }
 
+/// ValidationException for a request with `Recipient` (a Nitro Enclaves attestation
+/// document), which coffer cannot verify; coffer's wording.
+pub fn recipient_not_supported() -> AwsError {
+    AwsError::new(
+        ErrorCode::ValidationException,
+        "The Recipient parameter is not supported: coffer cannot verify Nitro Enclaves attestation documents.",
+    )
+}
+
 /// UnsupportedOperationException for a value AWS offers and coffer does not implement
 /// (ML-DSA's `EXTERNAL_MU` message type): `<Member> <VALUE> is not supported by coffer`
 /// (coffer's wording).

@@ -163,9 +163,7 @@ fn refuse_unsupported_members(input: &Value) -> Result<(), KmsError> {
         return Ok(());
     };
     if members.contains_key("Recipient") {
-        return Err(KmsError::Validation(
-            "The Recipient parameter is not supported: coffer cannot verify Nitro Enclaves attestation documents.".into(),
-        ));
+        return Err(coffer_kms::messages::recipient_not_supported().into());
     }
     for (member, value) in members {
         if let Value::String(value) = value

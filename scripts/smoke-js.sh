@@ -12,7 +12,5 @@ fi
 start_server
 ACCOUNT=$(head -1 "$WORK/data/credentials" | awk '{print $5}')
 # Only what the server prints for a user to paste, plus the CA for https.
-QUICK=$(grep '^export AWS_' "$WORK/server.out")
-env -i PATH="$PATH" HOME="$HOME" AWS_CONFIG_FILE=/dev/null \
-  NODE_EXTRA_CA_CERTS="$WORK/data/tls/ca.pem" SMOKE_HTTPS="https://localhost:$PORT" SMOKE_ACCOUNT="$ACCOUNT" \
-  bash -c "$QUICK; node --no-warnings scripts/smoke-js/smoke.mjs"
+pasted "NODE_EXTRA_CA_CERTS=$WORK/data/tls/ca.pem SMOKE_HTTPS=https://localhost:$PORT \
+  SMOKE_ACCOUNT=$ACCOUNT node --no-warnings scripts/smoke-js/smoke.mjs"

@@ -38,5 +38,12 @@ start_server() {
 
 stop_server() { kill "$SERVER"; wait "$SERVER" 2>/dev/null; SERVER=; }
 
+# pasted CMD: runs the bash command line CMD where nothing is set but PATH, HOME and the
+# export lines the server printed for a user to paste (no AWS config file): the quick start.
+pasted() {
+  env -i PATH="$PATH" HOME="$HOME" AWS_CONFIG_FILE=/dev/null AWS_PAGER= \
+    bash -c "$(grep '^export AWS_' "$WORK/server.out"); $1"
+}
+
 # summary: the last line of the script; its status is the script's.
 summary() { echo "$NAME: $PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; }

@@ -308,3 +308,9 @@ pub async fn raw(req: http::Request<Full<Bytes>>) -> (u16, http::HeaderMap, Stri
 pub fn code<E: aws_sdk_sts::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("<none>").to_string()
 }
+
+/// Asserts an SDK error's code and message.
+#[track_caller]
+pub fn assert_error<E: aws_sdk_sts::error::ProvideErrorMetadata>(e: &E, code: &str, message: &str) {
+    assert_eq!((e.code(), e.message()), (Some(code), Some(message)));
+}

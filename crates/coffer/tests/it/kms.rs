@@ -2,7 +2,7 @@
 //! key policies, grants, rotation, deletion windows and imported material.
 
 use crate::authz::user_with_policy;
-use crate::kit::{TestServer, code};
+use crate::kit::{TestServer, assert_error, code};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
@@ -1203,12 +1203,10 @@ async fn grant_constraints_recipient_and_aws_wording() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "ValidationException");
-    assert_eq!(
-        aws_sdk_kms::error::ProvideErrorMetadata::message(&e),
-        Some(
-            "The Recipient parameter is not supported: coffer cannot verify Nitro Enclaves attestation documents."
-        )
+    assert_error(
+        &e,
+        "ValidationException",
+        "The Recipient parameter is not supported: coffer cannot verify Nitro Enclaves attestation documents.",
     );
     let e = admin
         .generate_data_key()
@@ -1301,7 +1299,6 @@ async fn grant_constraints_recipient_and_aws_wording() {
 /// ValidationException.
 #[tokio::test]
 async fn refused_model_values_are_unsupported_operations() {
-    use aws_sdk_kms::error::ProvideErrorMetadata;
     let s = TestServer::start();
     let kms = s.kms(&s.admin);
     let keys_before = kms.list_keys().send().await.unwrap().keys().len();
@@ -1312,10 +1309,10 @@ async fn refused_model_values_are_unsupported_operations() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "UnsupportedOperationException");
-    assert_eq!(
-        e.message(),
-        Some("KeySpec SM2 is not supported in this Region")
+    assert_error(
+        &e,
+        "UnsupportedOperationException",
+        "KeySpec SM2 is not supported in this Region",
     );
     assert_eq!(
         kms.list_keys().send().await.unwrap().keys().len(),
@@ -1331,10 +1328,10 @@ async fn refused_model_values_are_unsupported_operations() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "UnsupportedOperationException");
-    assert_eq!(
-        e.message(),
-        Some("EncryptionAlgorithm SM2PKE is not supported in this Region")
+    assert_error(
+        &e,
+        "UnsupportedOperationException",
+        "EncryptionAlgorithm SM2PKE is not supported in this Region",
     );
     let ml = key(&kms, KeySpec::MlDsa65, KeyUsageType::SignVerify).await;
     let e = kms
@@ -1346,10 +1343,10 @@ async fn refused_model_values_are_unsupported_operations() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "UnsupportedOperationException");
-    assert_eq!(
-        e.message(),
-        Some("MessageType EXTERNAL_MU is not supported by coffer")
+    assert_error(
+        &e,
+        "UnsupportedOperationException",
+        "MessageType EXTERNAL_MU is not supported by coffer",
     );
     let e = kms
         .create_key()
@@ -1418,10 +1415,10 @@ async fn ml_dsa_keys_sign_and_verify() {
         let e = verify(msg.clone(), bad).await.unwrap_err();
         assert_eq!(code(&e), "KMSInvalidSignatureException");
         let e = sign(vec![0u8; 64], MessageType::Digest).await.unwrap_err();
-        assert_eq!(code(&e), "ValidationException");
-        assert_eq!(
-            aws_sdk_kms::error::ProvideErrorMetadata::message(&e),
-            Some("The ML_DSA_SHAKE_256 signing algorithm does not accept MessageType DIGEST.")
+        assert_error(
+            &e,
+            "ValidationException",
+            "The ML_DSA_SHAKE_256 signing algorithm does not accept MessageType DIGEST.",
         );
         let e = kms
             .sign()
@@ -1458,7 +1455,6 @@ async fn ml_dsa_keys_sign_and_verify() {
 /// refused call changes nothing; a key already on the KMS key is simply overwritten.
 #[tokio::test]
 async fn duplicate_tag_keys_in_one_request_are_refused() {
-    use aws_sdk_kms::error::ProvideErrorMetadata;
     let tag = |k: &str, v: &str| {
         aws_sdk_kms::types::Tag::builder()
             .tag_key(k)
@@ -1476,8 +1472,7 @@ async fn duplicate_tag_keys_in_one_request_are_refused() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&e), "TagException");
-    assert_eq!(e.message(), Some("Duplicate tag keys"));
+    assert_error(&e, "TagException", "Duplicate tag keys");
     assert_eq!(
         kms.list_keys().send().await.unwrap().keys().len(),
         keys_before
